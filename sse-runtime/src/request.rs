@@ -1,0 +1,119 @@
+//! The request that opened a stream, as a handler sees it.
+
+use std::net::SocketAddr;
+
+use http::header::{AsHeaderName, HeaderMap};
+use http::{Extensions, Method, Uri, Version};
+
+/// The name of the header a reconnecting `EventSource` sends its last event id
+/// in.
+pub const LAST_EVENT_ID: &str = "last-event-id";
+
+/// The originating request of a session: method, URI, headers, path
+/// parameters, query, peer address and `Last-Event-ID`.
+///
+/// ```no_run
+/// use sse_runtime::{Event, Session};
+///
+/// async fn handler(session: Session) -> Result<(), sse_runtime::Error> {
+///     let request = session.request();
+///     let room = request.param("room").unwrap_or("lobby");
+///     let resume = request.last_event_id();
+///     session.send(Event::new().data(format!("room {room}, resuming after {resume:?}"))).await
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Request {
+    parts: http::request::Parts,
+    params: Vec<(String, String)>,
+    peer: Option<SocketAddr>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        parts: http::request::Parts,
+        params: Vec<(String, String)>,
+        peer: Option<SocketAddr>,
+    ) -> Self {
+        Self {
+            parts,
+            params,
+            peer,
+        }
+    }
+
+    /// The request method (always `GET` for a stream the server opened).
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request URI as received (origin form: path and query).
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    /// The path, still percent-encoded.
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The raw query string, without the `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.parts.uri.query()
+    }
+
+    /// All request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// One header's value, when present and valid UTF-8.
+    ///
+    /// ```no_run
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let agent = request.header("user-agent").unwrap_or("unknown");
+    /// # }
+    /// ```
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
+        let value = self.parts.headers.get(name)?;
+        std::str::from_utf8(value.as_bytes()).ok()
+    }
+
+    /// A path parameter by name, percent-decoded: for the pattern
+    /// `/rooms/{room}` and the path `/rooms/caf%C3%A9`, `param("room")` is
+    /// `Some("café")`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every path parameter as `(name, value)`, in pattern order.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The client's address.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// The `Last-Event-ID` a reconnecting client sent: the id of the last event
+    /// it received. `None` on a first connection (or after the client's id was
+    /// reset by an empty id). A header that is not UTF-8 is refused with 400
+    /// before the handler runs.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.header(LAST_EVENT_ID).filter(|id| !id.is_empty())
+    }
+
+    /// Request extensions, as set by hyper or a middleware.
+    pub fn extensions(&self) -> &Extensions {
+        &self.parts.extensions
+    }
+}

@@ -1,0 +1,358 @@
+//! Routes: what the server serves at a path.
+//!
+//! A [`Route`] starts a handler for each request that reaches it; the `#[sse]`
+//! attribute implements it for the functions it marks, and [`handler`] turns
+//! any `async fn(Session)` into one. A route that knows its own path
+//! implements [`RoutePath`] and is registered with
+//! [`Server::route`](crate::Server::route); any route can be mounted somewhere
+//! with [`Server::route_at`](crate::Server::route_at) or [`Route::at`].
+//!
+//! ```no_run
+//! use sse_runtime::{route::handler, Event, Route, Server, Session};
+//!
+//! async fn hello(session: Session) -> Result<(), sse_runtime::Error> {
+//!     session.send(Event::new().data("hello")).await
+//! }
+//!
+//! # async fn run() -> Result<(), sse_runtime::ServeError> {
+//! Server::new()
+//!     .route(handler(hello).at("/hello"))
+//!     .route_at("/hello-again", handler(hello))
+//!     .serve("127.0.0.1:8080")
+//!     .await
+//! # }
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::heartbeat::Heartbeat;
+use crate::session::Session;
+
+/// A running handler: resolves when the stream should end, with the error to
+/// log if the handler failed.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
+
+/// An SSE endpoint: starts a handler on each request routed to it.
+///
+/// Implemented by the `#[sse]` attribute and by [`handler`]. `start` runs
+/// before the response is sent: it may refuse the request (a malformed path
+/// parameter, say) with a [`Rejection`], which the client receives as a short
+/// text response instead of a stream.
+///
+/// ```
+/// use sse_runtime::route::{HandlerFuture, Rejection, Route};
+/// use sse_runtime::{Event, Session};
+///
+/// /// Counts down from the `from` path parameter.
+/// struct Countdown;
+///
+/// impl Route for Countdown {
+///     fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
+///         let from: u32 = session
+///             .request()
+///             .param("from")
+///             .and_then(|v| v.parse().ok())
+///             .ok_or_else(|| Rejection::bad_request("`from` must be a number"))?;
+///         Ok(Box::pin(async move {
+///             for n in (0..=from).rev() {
+///                 session.send(Event::new().data(n.to_string())).await.map_err(|e| e.to_string())?;
+///             }
+///             Ok(())
+///         }))
+///     }
+/// }
+/// # let _ = sse_runtime::Server::new().route(Countdown.at("/countdown/{from}"));
+/// ```
+pub trait Route: Send + Sync + 'static {
+    /// Heartbeat and retry settings of this route; the server's apply where
+    /// this says nothing.
+    fn options(&self) -> RouteOptions {
+        RouteOptions::default()
+    }
+
+    /// Starts the handler for one request, or refuses the request.
+    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection>;
+
+    /// Mounts this route at `path`, which may contain `{param}` segments.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Route, Session};
+    /// async fn feed(_session: Session) {}
+    /// let mounted = handler(feed).at("/feeds/{name}");
+    /// # let _ = sse_runtime::Server::new().route(mounted);
+    /// ```
+    fn at(self, path: impl Into<Cow<'static, str>>) -> At<Self>
+    where
+        Self: Sized,
+    {
+        At {
+            path: path.into(),
+            route: self,
+        }
+    }
+}
+
+/// A route that knows the path it is served at, so that
+/// [`Server::route`](crate::Server::route) can register it.
+///
+/// ```
+/// use sse_runtime::route::{handler, RoutePath};
+/// use sse_runtime::{Route, Session};
+/// async fn feed(_session: Session) {}
+/// assert_eq!(handler(feed).at("/feed").path(), "/feed");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no path of its own",
+    label = "this route is not mounted at a path",
+    note = "register it with `.route_at(\"/path\", ...)`, or give it a path with `.at(\"/path\")`"
+)]
+pub trait RoutePath: Route {
+    /// The path pattern, such as `/rooms/{room}`.
+    fn path(&self) -> &str;
+}
+
+/// A route mounted at a path; see [`Route::at`].
+#[derive(Debug, Clone)]
+pub struct At<R> {
+    path: Cow<'static, str>,
+    route: R,
+}
+
+impl<R: Route> Route for At<R> {
+    fn options(&self) -> RouteOptions {
+        self.route.options()
+    }
+
+    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
+        self.route.start(session)
+    }
+}
+
+impl<R: Route> RoutePath for At<R> {
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Per-route settings; what is unset falls back to the server's.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_runtime::{route::RouteOptions, Heartbeat};
+///
+/// let options = RouteOptions::new()
+///     .heartbeat(Heartbeat::every(Duration::from_secs(10)))
+///     .retry(Duration::from_secs(3));
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteOptions {
+    pub(crate) heartbeat: Option<Option<Heartbeat>>,
+    pub(crate) retry: Option<Duration>,
+}
+
+impl RouteOptions {
+    /// No settings: everything as the server says.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This route's heartbeat.
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = Some(Some(heartbeat));
+        self
+    }
+
+    /// No heartbeat on this route, whatever the server's setting.
+    pub fn no_heartbeat(mut self) -> Self {
+        self.heartbeat = Some(None);
+        self
+    }
+
+    /// A `retry:` sent first on every stream of this route, telling clients
+    /// how long to wait before reconnecting. Whole milliseconds, at most
+    /// [`MAX_RETRY`](crate::event::MAX_RETRY); the server refuses to start
+    /// otherwise.
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+}
+
+/// A refused request: the status and a short reason, sent as plain text
+/// instead of a stream.
+///
+/// Any status but 200 makes an `EventSource` stop reconnecting, which is right
+/// for a request that can never succeed, such as a malformed URL.
+///
+/// ```
+/// use sse_runtime::route::Rejection;
+/// let rejection = Rejection::bad_request("`room` must be a number");
+/// assert_eq!(rejection.status(), http::StatusCode::BAD_REQUEST);
+/// assert_eq!(rejection.message(), "`room` must be a number");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    status: StatusCode,
+    message: Cow<'static, str>,
+}
+
+impl Rejection {
+    /// A rejection with any status.
+    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// The response status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason sent as the response body.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// What a handler may return: `()`, or `Result<(), E>` with an error that can
+/// be displayed. An error ends the stream and is logged.
+///
+/// ```
+/// use sse_runtime::route::HandlerOutput;
+/// assert_eq!(().into_result(), Ok(()));
+/// assert_eq!(Err::<(), _>("boom").into_result(), Err("boom".to_owned()));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "an SSE handler must return `()` or `Result<(), E>` where `E: Display`, not `{Self}`",
+    label = "this handler's return type",
+    note = "return `Result<(), sse_runtime::Error>` to use `?` on sends"
+)]
+pub trait HandlerOutput: Send + 'static {
+    /// The handler's error, formatted for the log.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl HandlerOutput for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display + Send + 'static> HandlerOutput for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|err| err.to_string())
+    }
+}
+
+/// Turns an `async fn(Session)` (or a closure returning a future) into a
+/// [`Route`].
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_runtime::{route::handler, Event, Route, Server, Session};
+///
+/// async fn clock(session: Session) -> Result<(), sse_runtime::Error> {
+///     loop {
+///         session.send(Event::new().data("tick")).await?;
+///         tokio::time::sleep(Duration::from_secs(1)).await;
+///     }
+/// }
+///
+/// let server = Server::new().route(handler(clock).retry(Duration::from_secs(2)).at("/clock"));
+/// # let _ = server;
+/// ```
+pub fn handler<F, Fut>(f: F) -> Handler<F>
+where
+    F: Fn(Session) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutput,
+{
+    Handler {
+        f,
+        options: RouteOptions::default(),
+    }
+}
+
+/// A route made from a function; see [`handler`].
+#[derive(Clone)]
+pub struct Handler<F> {
+    f: F,
+    options: RouteOptions,
+}
+
+impl<F> fmt::Debug for Handler<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handler")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> Handler<F> {
+    /// Replaces all of this route's options.
+    pub fn options(mut self, options: RouteOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// This route's heartbeat; see [`RouteOptions::heartbeat`].
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.options = self.options.heartbeat(heartbeat);
+        self
+    }
+
+    /// No heartbeat on this route; see [`RouteOptions::no_heartbeat`].
+    pub fn no_heartbeat(mut self) -> Self {
+        self.options = self.options.no_heartbeat();
+        self
+    }
+
+    /// The initial `retry:` of this route; see [`RouteOptions::retry`].
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.options = self.options.retry(retry);
+        self
+    }
+}
+
+impl<F, Fut> Route for Handler<F>
+where
+    F: Fn(Session) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutput,
+{
+    fn options(&self) -> RouteOptions {
+        self.options.clone()
+    }
+
+    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
+        let running = (self.f)(session);
+        Ok(Box::pin(async move { running.await.into_result() }))
+    }
+}

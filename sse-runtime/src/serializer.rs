@@ -1,0 +1,257 @@
+//! Serializers: how a typed value becomes an event's data.
+//!
+//! [`Text`] writes a value's `Display` form and is the default; [`Json`]
+//! writes it with `serde_json`. A custom serializer implements
+//! [`Serializer<T>`] for the types it can encode, the way Ktor's
+//! `serialize = { typeInfo, it -> ... }` does:
+//!
+//! ```
+//! use std::fmt::Write;
+//! use sse_runtime::serializer::{DataWriter, SerializeError, Serializer};
+//!
+//! /// Writes a list as comma-separated values.
+//! #[derive(Clone, Copy, Debug, Default)]
+//! struct Csv;
+//!
+//! impl<T: std::fmt::Display> Serializer<Vec<T>> for Csv {
+//!     fn serialize(&self, value: &Vec<T>, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+//!         for (i, item) in value.iter().enumerate() {
+//!             let sep = if i == 0 { "" } else { "," };
+//!             write!(out, "{sep}{item}").map_err(SerializeError::new)?;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! Whatever a serializer writes is sent as the event's data: it must be UTF-8
+//! (anything else is a [`SerializeError`]), and line breaks in it become
+//! separate `data:` lines, which clients join back with LF.
+
+use std::fmt;
+use std::io;
+
+use bytes::{BufMut, BytesMut};
+
+/// Encodes values of type `T` as event data.
+///
+/// Implemented by [`Text`] for every `T: Display` and by [`Json`] for every
+/// `T: serde::Serialize`. The typed send path of a session is generic over it,
+/// so sending a value the route's serializer cannot encode does not compile.
+///
+/// ```
+/// use sse_runtime::serializer::{Json, Serializer};
+///
+/// fn encodable<S: Serializer<T>, T>() {}
+/// encodable::<Json, Vec<u32>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the serializer `{Self}` cannot encode `{T}` as event data",
+    label = "`{Self}` cannot encode `{T}`",
+    note = "`Text` encodes types that implement `std::fmt::Display`; `Json` encodes types that \
+            implement `serde::Serialize` (add `#[derive(serde::Serialize)]`); a custom serializer \
+            needs `impl Serializer<{T}> for {Self}`"
+)]
+pub trait Serializer<T: ?Sized>: Send + Sync + 'static {
+    /// Writes `value` into `out`. On error, whatever was written is discarded
+    /// and no event is sent.
+    fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError>;
+}
+
+/// The default serializer: a value's `Display` form.
+///
+/// ```
+/// use sse_runtime::serializer::{Serializer, Text};
+/// # use sse_runtime::serializer::DataWriter;
+/// fn accepts<S: Serializer<T>, T>() {}
+/// accepts::<Text, u64>();
+/// accepts::<Text, &str>();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Text;
+
+/// Encodes values as JSON with `serde_json`.
+///
+/// ```
+/// use sse_runtime::serializer::{Json, Serializer};
+///
+/// #[derive(serde::Serialize)]
+/// struct Customer { id: u32 }
+///
+/// fn accepts<S: Serializer<T>, T>() {}
+/// accepts::<Json, Customer>();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Json;
+
+impl<T: fmt::Display + ?Sized> Serializer<T> for Text {
+    fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+        fmt::Write::write_fmt(out, format_args!("{value}")).map_err(|_| {
+            SerializeError::msg("a `Display` implementation returned an error".to_owned())
+        })
+    }
+}
+
+impl<T: serde::Serialize + ?Sized> Serializer<T> for Json {
+    fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+        serde_json::to_writer(out, value).map_err(SerializeError::new)
+    }
+}
+
+/// Where a [`Serializer`] writes: implements both [`std::fmt::Write`] and
+/// [`std::io::Write`], and appends straight into the session's outgoing buffer.
+///
+/// ```
+/// use std::fmt::Write;
+/// use sse_runtime::serializer::{DataWriter, SerializeError, Serializer};
+///
+/// struct Shout;
+/// impl Serializer<str> for Shout {
+///     fn serialize(&self, value: &str, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+///         out.write_str(&value.to_uppercase()).map_err(SerializeError::new)
+///     }
+/// }
+/// ```
+pub struct DataWriter<'a> {
+    buf: &'a mut BytesMut,
+}
+
+impl<'a> DataWriter<'a> {
+    pub(crate) fn new(buf: &'a mut BytesMut) -> Self {
+        Self { buf }
+    }
+}
+
+impl fmt::Debug for DataWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataWriter").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Write for DataWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.buf.put_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl io::Write for DataWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.put_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buf.put_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A value could not be serialized; nothing was sent.
+///
+/// ```
+/// use sse_runtime::serializer::SerializeError;
+/// let err = SerializeError::msg("map keys must be strings".to_owned());
+/// assert_eq!(err.to_string(), "could not serialize the event data: map keys must be strings");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("could not serialize the event data: {source}")]
+pub struct SerializeError {
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl SerializeError {
+    /// Wraps the error a serializer failed with.
+    ///
+    /// ```
+    /// let err = sse_runtime::serializer::SerializeError::new(std::fmt::Error);
+    /// # let _ = err;
+    /// ```
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            source: source.into(),
+        }
+    }
+
+    /// An error with only a message.
+    ///
+    /// ```
+    /// let err = sse_runtime::serializer::SerializeError::msg("unsupported".to_owned());
+    /// # let _ = err;
+    /// ```
+    pub fn msg(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+/// Serializes `value` after the `data: ` prefix already at the end of `out`,
+/// then splits its lines. On error `out` is left as it was at `start`.
+pub(crate) fn write_data<S, T>(
+    out: &mut BytesMut,
+    serializer: &S,
+    value: &T,
+) -> Result<(), SerializeError>
+where
+    S: Serializer<T> + ?Sized,
+    T: ?Sized,
+{
+    let start = out.len();
+    let written = serializer.serialize(value, &mut DataWriter::new(out));
+    let checked = written.and_then(|()| {
+        std::str::from_utf8(&out[start..])
+            .map(drop)
+            .map_err(SerializeError::new)
+    });
+    if let Err(err) = checked {
+        out.truncate(start);
+        return Err(err);
+    }
+    crate::event::split_lines_in_place(out, start, crate::event::DATA_BREAK);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Invalid;
+    impl Serializer<u8> for Invalid {
+        fn serialize(&self, value: &u8, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+            io::Write::write_all(out, &[*value]).map_err(SerializeError::new)
+        }
+    }
+
+    #[test]
+    fn non_utf8_output_is_an_error_and_writes_nothing() {
+        let mut out = BytesMut::from(&b"kept"[..]);
+        assert!(write_data(&mut out, &Invalid, &0xff).is_err());
+        assert_eq!(&out[..], b"kept");
+        write_data(&mut out, &Invalid, &b'!').unwrap();
+        assert_eq!(&out[..], b"kept!");
+    }
+
+    #[test]
+    fn text_lines_are_split() {
+        let mut out = BytesMut::from(&b"data: "[..]);
+        write_data(&mut out, &Text, "a\r\nb").unwrap();
+        assert_eq!(&out[..], b"data: a\ndata: b");
+    }
+
+    #[test]
+    fn failing_display_is_an_error() {
+        struct Broken;
+        impl fmt::Display for Broken {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("partial")?;
+                Err(fmt::Error)
+            }
+        }
+        let mut out = BytesMut::new();
+        assert!(write_data(&mut out, &Text, &Broken).is_err());
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,282 @@
+//! Sessions: what a handler writes its events to.
+//!
+//! A [`Session`] is one open stream to one client. It sends [`Event`]s or
+//! typed values through a [`Serializer`], tells the handler when the client
+//! has gone ([`Session::closed`]), and gives access to the request that opened
+//! the stream. The stream ends when the handler returns or calls
+//! [`Session::close`].
+//!
+//! # Backpressure and memory
+//!
+//! Sends append encoded events to one buffer that the connection drains as
+//! fast as the client reads. When that buffer holds `max_buffered` bytes or
+//! more (64 KiB unless the server sets [`Server::max_buffered`]), a send waits
+//! until the connection has written it out. So a session holds at most
+//! `max_buffered` bytes plus one event, and hyper's write buffer on top of
+//! that (bounded by the server at 64 KiB per HTTP/1 connection; HTTP/2 flow
+//! control bounds it per stream).
+//!
+//! [`Server::max_buffered`]: crate::Server::max_buffered
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::event::Event;
+use crate::heartbeat::Heartbeat;
+use crate::request::Request;
+use crate::serializer::{self, Serializer};
+use crate::stream::Shared;
+
+/// One open event stream. Cheap to clone: clones write to the same stream,
+/// for example from a task the handler spawns.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sse_runtime::{Event, Session};
+///
+/// async fn ticker(session: Session) -> Result<(), sse_runtime::Error> {
+///     let mut n = 0u64;
+///     loop {
+///         tokio::select! {
+///             _ = session.closed() => return Ok(()),
+///             _ = tokio::time::sleep(Duration::from_secs(1)) => {
+///                 n += 1;
+///                 session.send(Event::new().event("tick").id(n.to_string()).data(n.to_string())).await?;
+///             }
+///         }
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("path", &self.request().path())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Session {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// The request that opened this stream.
+    ///
+    /// ```no_run
+    /// # fn f(session: sse_runtime::Session) {
+    /// let resume_after = session.request().last_event_id();
+    /// # }
+    /// ```
+    pub fn request(&self) -> &Request {
+        self.shared.request()
+    }
+
+    /// Sends one event. Waits while the connection is behind (see the module
+    /// docs); fails with [`Error::Event`] if a field cannot be encoded and with
+    /// [`Error::Closed`] once the stream has ended.
+    ///
+    /// ```no_run
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::Event;
+    /// session.send(Event::new().event("greeting").data("hello")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send(&self, event: Event) -> SendEvent<'_> {
+        SendEvent {
+            session: self,
+            event,
+        }
+    }
+
+    /// Sends `value` as the data of an event, encoded by `serializer`. The
+    /// returned future can set the event's other fields before it is awaited.
+    ///
+    /// ```no_run
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::serializer::Json;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Price { cents: u64 }
+    ///
+    /// session.send_value(Json, Price { cents: 100 }).event("price").id("17").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_value<S, T>(&self, serializer: S, value: T) -> SendValue<'_, S, T>
+    where
+        S: Serializer<T>,
+    {
+        SendValue {
+            session: self,
+            serializer,
+            value,
+            fields: Event::new(),
+        }
+    }
+
+    /// Ends the stream once what was already sent is written. Later sends fail
+    /// with [`Error::Closed`].
+    ///
+    /// ```no_run
+    /// # async fn f(session: sse_runtime::Session) {
+    /// session.close();
+    /// assert!(session.is_closed());
+    /// # }
+    /// ```
+    pub fn close(&self) {
+        self.shared.end();
+    }
+
+    /// Resolves when the handler should stop: the client went away, the stream
+    /// was closed, or the server is shutting down. Sends still work during a
+    /// shutdown until its deadline, so a handler can say goodbye.
+    ///
+    /// ```no_run
+    /// # async fn f(session: sse_runtime::Session) {
+    /// tokio::select! {
+    ///     _ = session.closed() => println!("client left"),
+    ///     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+    /// }
+    /// # }
+    /// ```
+    pub async fn closed(&self) {
+        self.shared.closed_token().cancelled().await;
+    }
+
+    /// Whether [`closed`](Self::closed) has resolved.
+    ///
+    /// ```no_run
+    /// # fn f(session: sse_runtime::Session) {
+    /// if session.is_closed() { return; }
+    /// # }
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed_token().is_cancelled()
+    }
+
+    /// Whether the stream has ended, so that every send fails.
+    pub fn is_ended(&self) -> bool {
+        self.shared.is_ended()
+    }
+
+    /// Replaces this session's heartbeat, or switches it off with `None`.
+    ///
+    /// ```no_run
+    /// # fn f(session: sse_runtime::Session) {
+    /// use std::time::Duration;
+    /// session.set_heartbeat(Some(sse_runtime::Heartbeat::every(Duration::from_secs(5))));
+    /// # }
+    /// ```
+    pub fn set_heartbeat(&self, heartbeat: Option<Heartbeat>) {
+        self.shared.set_heartbeat(heartbeat);
+    }
+
+    /// Bytes encoded but not yet handed to the connection.
+    pub fn buffered(&self) -> usize {
+        self.shared.buffered()
+    }
+}
+
+/// The future of [`Session::send`].
+#[must_use = "futures do nothing unless you `.await` them"]
+#[derive(Debug)]
+pub struct SendEvent<'a> {
+    session: &'a Session,
+    event: Event,
+}
+
+impl Future for SendEvent<'_> {
+    type Output = Result<(), Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Err(err) = this.event.validate() {
+            return Poll::Ready(Err(err.into()));
+        }
+        let event = &this.event;
+        this.session.shared.poll_write(cx, |out| {
+            event.write_unchecked(out);
+            Ok(())
+        })
+    }
+}
+
+/// The future of [`Session::send_value`]: set the event's other fields, then
+/// `.await` it.
+///
+/// ```no_run
+/// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+/// use std::time::Duration;
+/// use sse_runtime::serializer::Text;
+/// session.send_value(Text, 42).event("answer").id("1").retry(Duration::from_secs(5)).await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless you `.await` them"]
+pub struct SendValue<'a, S, T> {
+    session: &'a Session,
+    serializer: S,
+    value: T,
+    fields: Event,
+}
+
+impl<S, T> SendValue<'_, S, T> {
+    /// Sets the event name.
+    pub fn event(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.fields = self.fields.event(name);
+        self
+    }
+
+    /// Sets the event id.
+    pub fn id(mut self, id: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.fields = self.fields.id(id);
+        self
+    }
+
+    /// Sets the client's reconnection delay.
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.fields = self.fields.retry(retry);
+        self
+    }
+
+    /// Adds a comment.
+    pub fn comment(mut self, text: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.fields = self.fields.comment(text);
+        self
+    }
+}
+
+impl<S, T> std::fmt::Debug for SendValue<'_, S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendValue")
+            .field("fields", &self.fields)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Serializer<T>, T> Future for SendValue<'_, S, T> {
+    type Output = Result<(), Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Only shared access is needed, so `T` need not be `Unpin`.
+        let this = self.into_ref().get_ref();
+        if let Err(err) = this.fields.validate() {
+            return Poll::Ready(Err(err.into()));
+        }
+        this.session.shared.poll_write(cx, |out| {
+            this.fields.write_fields(out);
+            out.extend_from_slice(crate::event::DATA_PREFIX);
+            serializer::write_data(out, &this.serializer, &this.value)?;
+            out.extend_from_slice(b"\n\n");
+            Ok(())
+        })
+    }
+}

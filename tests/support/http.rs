@@ -1,0 +1,174 @@
+//! A test server on `127.0.0.1:0` and a real HTTP client (hyper) to talk to it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use sse_runtime::{ServeError, Server};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running in the background until `stop`.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), ServeError>>>,
+}
+
+pub async fn start(server: Server) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel();
+    let server = server.with_graceful_shutdown(async move {
+        let _ = stopped.await;
+    });
+    let task = tokio::spawn(server.serve_on(listener));
+    TestServer {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestServer {
+    /// Sends the shutdown signal; returns how long `serve` took to return.
+    pub async fn stop(mut self) -> Duration {
+        let started = Instant::now();
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+        started.elapsed()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// Sends a request over a fresh HTTP/1.1 connection.
+pub async fn request(
+    addr: SocketAddr,
+    req: http::Request<Empty<Bytes>>,
+) -> http::Response<Incoming> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender.send_request(req).await.unwrap()
+}
+
+/// Sends a request over a fresh HTTP/2 (prior knowledge, cleartext) connection.
+pub async fn request_h2(
+    addr: SocketAddr,
+    req: http::Request<Empty<Bytes>>,
+) -> http::Response<Incoming> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    sender.send_request(req).await.unwrap()
+}
+
+/// `GET path` with the headers an `EventSource` sends, plus `extra`.
+pub fn get(addr: SocketAddr, path: &str, extra: &[(&str, &[u8])]) -> http::Request<Empty<Bytes>> {
+    let mut builder = http::Request::get(format!("http://{addr}{path}"))
+        .header("host", addr.to_string())
+        .header("accept", "text/event-stream")
+        .header("cache-control", "no-cache");
+    for (name, value) in extra {
+        builder = builder.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+    builder.body(Empty::new()).unwrap()
+}
+
+/// Opens a stream with `GET path`.
+pub async fn open(addr: SocketAddr, path: &str) -> EventStream {
+    EventStream::new(request(addr, get(addr, path, &[])).await)
+}
+
+/// A response body read event block by event block.
+pub struct EventStream {
+    pub head: http::response::Parts,
+    body: Incoming,
+    buf: String,
+}
+
+impl EventStream {
+    pub fn new(response: http::Response<Incoming>) -> Self {
+        let (head, body) = response.into_parts();
+        Self {
+            head,
+            body,
+            buf: String::new(),
+        }
+    }
+
+    /// The next raw block up to and including its blank line (the server
+    /// writes LF line endings), or `None` once the body ends.
+    pub async fn next_block(&mut self) -> Option<String> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let rest = self.buf.split_off(end + 2);
+                return Some(std::mem::replace(&mut self.buf, rest));
+            }
+            match self.body.frame().await {
+                None => return None,
+                Some(Err(err)) => panic!("body error: {err}"),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf
+                            .push_str(std::str::from_utf8(&data).expect("UTF-8 body"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like `next_block`, but fails the test after `limit`.
+    pub async fn next_block_within(&mut self, limit: Duration) -> Option<String> {
+        tokio::time::timeout(limit, self.next_block())
+            .await
+            .expect("no event in time")
+    }
+
+    /// Reads everything until the body ends.
+    pub async fn rest(&mut self) -> String {
+        let mut all = String::new();
+        while let Some(block) = self.next_block_within(Duration::from_secs(10)).await {
+            all.push_str(&block);
+        }
+        all.push_str(&std::mem::take(&mut self.buf));
+        all
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+/// Reads a whole non-stream response as text.
+pub async fn text(
+    response: http::Response<Incoming>,
+) -> (http::StatusCode, http::HeaderMap, String) {
+    let (head, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        head.status,
+        head.headers,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
