@@ -94,8 +94,11 @@ pub struct Server {
     mounts: Vec<Mount>,
     config: Config,
     fallback: Option<Arc<FallbackFn>>,
-    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    shutdown: Option<Signal>,
 }
+
+/// The future whose completion starts a graceful shutdown.
+type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 struct Mount {
     path: String,
@@ -413,7 +416,7 @@ impl Server {
         Ok(())
     }
 
-    fn build(self) -> Result<(Arc<Inner>, Pin<Box<dyn Future<Output = ()> + Send>>), ServeError> {
+    fn build(self) -> Result<(Arc<Inner>, Signal), ServeError> {
         let config = self.config;
         if let Some(retry) = config.retry {
             let event = Event::new().retry(retry);
@@ -512,11 +515,7 @@ struct Inner {
 }
 
 impl Inner {
-    async fn run(
-        self: Arc<Self>,
-        listener: TcpListener,
-        mut shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
-    ) {
+    async fn run(self: Arc<Self>, listener: TcpListener, mut shutdown: Signal) {
         loop {
             tokio::select! {
                 () = &mut shutdown => break,

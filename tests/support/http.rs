@@ -155,6 +155,15 @@ impl EventStream {
         all
     }
 
+    /// Waits for the body to end, ignoring what it carries.
+    pub async fn body_end(&mut self) {
+        while let Some(frame) = self.body.frame().await {
+            if frame.is_err() {
+                return;
+            }
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.head.headers.get(name).map(|v| v.to_str().unwrap())
     }
