@@ -1,1 +1,72 @@
-//! The `#[sse]` attribute.
+//! The `#[sse]` attribute of `sse-runtime`.
+//!
+//! Depend on `sse-runtime`, which re-exports the attribute and documents it in
+//! full; the generated code names the runtime as `::sse_runtime`.
+//!
+//! The macro works in three phases, each in its own module: [`parse`] reads
+//! the attribute's tokens, [`validate`] checks what they and the function mean
+//! and builds the model, and [`expand`] writes the route value, its session
+//! type and their impls. Every phase reports problems as errors on the user's
+//! tokens and carries on, so a mistake is reported once and the items are
+//! still emitted for IDEs.
+#![forbid(unsafe_code)]
+
+mod expand;
+mod parse;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Declares a Server-Sent Events endpoint. See `sse_runtime::sse` for the
+/// full documentation.
+#[proc_macro_attribute]
+pub fn sse(attr: TokenStream, item: TokenStream) -> TokenStream {
+    sse_impl(attr.into(), item.into()).into()
+}
+
+fn sse_impl(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            let err = syn::Error::new_spanned(
+                &item,
+                "`#[sse]` goes on an `async fn` that takes the route's session",
+            );
+            let mut out = err.to_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+    let mut errors = Errors::default();
+    let args = parse::Args::parse(attr, &mut errors);
+    let route = validate::route(args, func, &mut errors);
+    let mut out = expand::route(&route);
+    out.extend(errors.into_compile_errors());
+    out
+}
+
+/// The errors found so far, each reported on its own token.
+#[derive(Default)]
+struct Errors(Vec<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        self.0.push(error);
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn into_compile_errors(self) -> proc_macro2::TokenStream {
+        self.0.into_iter().map(|e| e.to_compile_error()).collect()
+    }
+}

@@ -29,12 +29,17 @@
 //!
 //! Modules, one concept each: [`event`] (events and their encoding),
 //! [`serializer`] (typed data), [`session`] (what a handler writes to),
-//! [`heartbeat`], [`request`], [`route`] and [`server`].
+//! [`heartbeat`], [`request`], [`extract`] (handler arguments), [`route`],
+//! [`typed`] (what `#[sse]` declares) and [`server`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Lets the runtime's own tests and docs use the macro, whose code names `::sse_runtime`.
+extern crate self as sse_runtime;
+
 mod error;
 pub mod event;
+pub mod extract;
 pub mod heartbeat;
 pub mod request;
 pub mod route;
@@ -42,6 +47,7 @@ pub mod serializer;
 pub mod server;
 pub mod session;
 mod stream;
+pub mod typed;
 
 pub use error::Error;
 pub use event::{Encoder, Event, EventError};
@@ -50,3 +56,33 @@ pub use request::Request;
 pub use route::{Rejection, Route, RoutePath};
 pub use server::{ServeError, Server};
 pub use session::Session;
+
+#[doc = include_str!("sse_attribute.md")]
+pub use sse_macros::sse;
+
+/// What the code `#[sse]` generates uses. Not public API: it may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use http::StatusCode;
+
+    use crate::{Rejection, Request};
+
+    /// A path parameter parsed with `FromStr`; a value that does not parse is
+    /// refused with 400 and the parser's reason.
+    pub fn path_param<T>(request: &Request, name: &str) -> Result<T, Rejection>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Some(raw) = request.param(name) else {
+            return Err(Rejection::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("this route is mounted at a path without the parameter `{{{name}}}`"),
+            ));
+        };
+        raw.parse().map_err(|err| {
+            Rejection::bad_request(format!("invalid path parameter `{name}`: {err}"))
+        })
+    }
+}

@@ -117,6 +117,72 @@ pub trait RoutePath: Route {
     fn path(&self) -> &str;
 }
 
+/// What [`Server::route`](crate::Server::route) accepts: a route with a path,
+/// or a function that returns one, which is what `#[sse("/path")]` makes of
+/// the function it marks.
+///
+/// The marker `M` only tells the two apart; it is inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route with a path",
+    label = "`.route(...)` needs a route that knows its path",
+    note = "a route declared with `#[sse]` and no path is mounted with `.route_at(\"/path\", ...)`"
+)]
+pub trait IntoRoutePath<M> {
+    /// The route.
+    type Route: RoutePath;
+
+    /// Converts into the route.
+    fn into_route(self) -> Self::Route;
+}
+
+impl<R: RoutePath> IntoRoutePath<()> for R {
+    type Route = R;
+
+    fn into_route(self) -> R {
+        self
+    }
+}
+
+impl<F: FnOnce() -> R, R: RoutePath> IntoRoutePath<fn() -> R> for F {
+    type Route = R;
+
+    fn into_route(self) -> R {
+        self()
+    }
+}
+
+/// What [`Server::route_at`](crate::Server::route_at) accepts: a route, or a
+/// function that returns one, which is what `#[sse]` makes of the function it
+/// marks.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route",
+    label = "not an SSE route",
+    note = "declare one with `#[sse]` on an `async fn`, or wrap an `async fn(Session)` with `sse_runtime::route::handler`"
+)]
+pub trait IntoRoute<M> {
+    /// The route.
+    type Route: Route;
+
+    /// Converts into the route.
+    fn into_route(self) -> Self::Route;
+}
+
+impl<R: Route> IntoRoute<()> for R {
+    type Route = R;
+
+    fn into_route(self) -> R {
+        self
+    }
+}
+
+impl<F: FnOnce() -> R, R: Route> IntoRoute<fn() -> R> for F {
+    type Route = R;
+
+    fn into_route(self) -> R {
+        self()
+    }
+}
+
 /// A route mounted at a path; see [`Route::at`].
 #[derive(Debug, Clone)]
 pub struct At<R> {

@@ -188,19 +188,15 @@ impl SerializeError {
     }
 }
 
-/// Serializes `value` after the `data: ` prefix already at the end of `out`,
-/// then splits its lines. On error `out` is left as it was at `start`.
-pub(crate) fn write_data<S, T>(
+/// Runs `serialize` to append a value after the `data: ` prefix already at the
+/// end of `out`, checks it is UTF-8, then splits its lines. On error `out` is
+/// left as it was.
+pub(crate) fn write_data(
     out: &mut BytesMut,
-    serializer: &S,
-    value: &T,
-) -> Result<(), SerializeError>
-where
-    S: Serializer<T> + ?Sized,
-    T: ?Sized,
-{
+    serialize: impl FnOnce(&mut DataWriter<'_>) -> Result<(), SerializeError>,
+) -> Result<(), SerializeError> {
     let start = out.len();
-    let written = serializer.serialize(value, &mut DataWriter::new(out));
+    let written = serialize(&mut DataWriter::new(out));
     let checked = written.and_then(|()| {
         std::str::from_utf8(&out[start..])
             .map(drop)
@@ -228,16 +224,16 @@ mod tests {
     #[test]
     fn non_utf8_output_is_an_error_and_writes_nothing() {
         let mut out = BytesMut::from(&b"kept"[..]);
-        assert!(write_data(&mut out, &Invalid, &0xff).is_err());
+        assert!(write_data(&mut out, |w| Invalid.serialize(&0xff, w)).is_err());
         assert_eq!(&out[..], b"kept");
-        write_data(&mut out, &Invalid, &b'!').unwrap();
+        write_data(&mut out, |w| Invalid.serialize(&b'!', w)).unwrap();
         assert_eq!(&out[..], b"kept!");
     }
 
     #[test]
     fn text_lines_are_split() {
         let mut out = BytesMut::from(&b"data: "[..]);
-        write_data(&mut out, &Text, "a\r\nb").unwrap();
+        write_data(&mut out, |w| Text.serialize("a\r\nb", w)).unwrap();
         assert_eq!(&out[..], b"data: a\ndata: b");
     }
 
@@ -251,7 +247,7 @@ mod tests {
             }
         }
         let mut out = BytesMut::new();
-        assert!(write_data(&mut out, &Text, &Broken).is_err());
+        assert!(write_data(&mut out, |w| Text.serialize(&Broken, w)).is_err());
         assert!(out.is_empty());
     }
 }

@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
-use http::{Method, Response, StatusCode};
+use http::{Extensions, Method, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt;
@@ -56,7 +56,7 @@ use tokio_util::task::TaskTracker;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
 use crate::request::{Request, LAST_EVENT_ID};
-use crate::route::{HandlerFuture, Rejection, Route, RoutePath};
+use crate::route::{HandlerFuture, IntoRoute, IntoRoutePath, Rejection, Route, RoutePath};
 use crate::session::Session;
 use crate::stream::{Shared, SseBody};
 
@@ -95,6 +95,7 @@ pub struct Server {
     config: Config,
     fallback: Option<Arc<FallbackFn>>,
     shutdown: Option<Signal>,
+    state: Extensions,
 }
 
 /// The future whose completion starts a graceful shutdown.
@@ -193,6 +194,7 @@ impl Server {
             },
             fallback: None,
             shutdown: None,
+            state: Extensions::new(),
         }
     }
 
@@ -204,7 +206,8 @@ impl Server {
     /// let server = Server::new().route(handler(feed).at("/feed"));
     /// # let _ = server;
     /// ```
-    pub fn route<R: RoutePath>(self, route: R) -> Self {
+    pub fn route<M>(self, route: impl IntoRoutePath<M>) -> Self {
+        let route = route.into_route();
         let path = route.path().to_owned();
         self.route_at(path, route)
     }
@@ -219,11 +222,26 @@ impl Server {
     /// let server = Server::new().route_at("/rooms/{room}", handler(room));
     /// # let _ = server;
     /// ```
-    pub fn route_at<R: Route>(mut self, path: impl Into<String>, route: R) -> Self {
+    pub fn route_at<M>(mut self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
         self.mounts.push(Mount {
             path: path.into(),
-            route: Box::new(route),
+            route: Box::new(route.into_route()),
         });
+        self
+    }
+
+    /// Registers shared state that handlers take with
+    /// [`State<T>`](crate::extract::State) or [`Request::state`], one value per
+    /// type (a second value of the same type replaces the first).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// struct Db;
+    /// let server = sse_runtime::Server::new().state(Arc::new(Db));
+    /// # let _ = server;
+    /// ```
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
         self
     }
 
@@ -452,6 +470,7 @@ impl Server {
             drain: CancellationToken::new(),
             force: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            state: Arc::new(self.state),
             config,
         };
         let shutdown = self
@@ -511,6 +530,7 @@ struct Inner {
     /// Cancelled at the shutdown deadline: whatever still runs is dropped.
     force: CancellationToken,
     tasks: TaskTracker,
+    state: Arc<Extensions>,
     config: Config,
 }
 
@@ -664,7 +684,7 @@ impl Inner {
         };
         let (parts, _body) = request.into_parts();
         let shared = Shared::new(
-            Request::new(parts, params, Some(peer)),
+            Request::new(parts, params, Some(peer), self.state.clone()),
             self.drain.child_token(),
             self.config.max_buffered,
             route.heartbeat.clone(),

@@ -28,7 +28,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
 use crate::request::Request;
-use crate::serializer::{self, Serializer};
+use crate::serializer::{self, SerializeError, Serializer};
 use crate::stream::Shared;
 
 /// One open event stream. Cheap to clone: clones write to the same stream,
@@ -119,6 +119,7 @@ impl Session {
             session: self,
             serializer,
             value,
+            encode: S::serialize,
             fields: Event::new(),
         }
     }
@@ -225,8 +226,14 @@ pub struct SendValue<'a, S, T> {
     session: &'a Session,
     serializer: S,
     value: T,
+    /// `S::serialize`, captured where `S: Serializer<T>` was checked, so that
+    /// a type the serializer cannot encode is one error at the `send` call and
+    /// not a second one at its `.await`.
+    encode: Encode<S, T>,
     fields: Event,
 }
+
+type Encode<S, T> = fn(&S, &T, &mut serializer::DataWriter<'_>) -> Result<(), SerializeError>;
 
 impl<S, T> SendValue<'_, S, T> {
     /// Sets the event name.
@@ -262,7 +269,7 @@ impl<S, T> std::fmt::Debug for SendValue<'_, S, T> {
     }
 }
 
-impl<S: Serializer<T>, T> Future for SendValue<'_, S, T> {
+impl<S, T> Future for SendValue<'_, S, T> {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -274,7 +281,7 @@ impl<S: Serializer<T>, T> Future for SendValue<'_, S, T> {
         this.session.shared.poll_write(cx, |out| {
             this.fields.write_fields(out);
             out.extend_from_slice(crate::event::DATA_PREFIX);
-            serializer::write_data(out, &this.serializer, &this.value)?;
+            serializer::write_data(out, |out| (this.encode)(&this.serializer, &this.value, out))?;
             out.extend_from_slice(b"\n\n");
             Ok(())
         })

@@ -279,7 +279,7 @@ mod tests {
     fn session(heartbeat: Option<Heartbeat>, max_buffered: usize) -> (Session, SseBody) {
         let (parts, ()) = http::Request::new(()).into_parts();
         let shared = Shared::new(
-            Request::new(parts, Vec::new(), None),
+            Request::new(parts, Vec::new(), None, Default::default()),
             CancellationToken::new(),
             max_buffered,
             heartbeat,

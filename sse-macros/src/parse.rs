@@ -1,0 +1,175 @@
+//! Phase 1: the attribute's tokens into [`Args`], recovering after each bad
+//! item so that every mistake is reported once and the rest still counts.
+
+use proc_macro2::TokenStream;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, Type};
+
+use crate::Errors;
+
+/// The keys the attribute accepts, in the order error messages list them.
+pub const KEYS: &str = "`serializer`, `events`, `heartbeat` and `retry`";
+
+/// What the attribute says, before any meaning is checked.
+#[derive(Default)]
+pub struct Args {
+    pub path: Option<LitStr>,
+    pub serializer: Option<syn::Path>,
+    pub events: Option<Vec<EventDecl>>,
+    pub heartbeat: Option<LitStr>,
+    pub retry: Option<LitStr>,
+}
+
+/// One entry of `events(...)`: a type and, optionally, its event name.
+pub struct EventDecl {
+    pub ty: Type,
+    pub name: Option<LitStr>,
+}
+
+impl syn::parse::Parse for EventDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let ty: Type = input.parse()?;
+        if !input.peek(Token![=]) {
+            return Ok(Self { ty, name: None });
+        }
+        input.parse::<Token![=]>()?;
+        if !input.peek(LitStr) {
+            return Err(input.error("an event name is a string literal: `Customer = \"customer\"`"));
+        }
+        Ok(Self {
+            ty,
+            name: Some(input.parse()?),
+        })
+    }
+}
+
+impl Args {
+    /// Parses the attribute's arguments. Never fails: each bad item becomes an
+    /// error in `errors` and is skipped.
+    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
+        let mut args = Args::default();
+        let parser = |input: ParseStream| {
+            let mut first = true;
+            while !input.is_empty() {
+                if let Err(err) = args.item(input, first) {
+                    errors.push(err);
+                    skip_to_comma(input);
+                }
+                first = false;
+                if input.is_empty() {
+                    break;
+                }
+                if let Err(err) = input.parse::<Token![,]>() {
+                    errors.push(err);
+                    skip_to_comma(input);
+                    let _ = input.parse::<Option<Token![,]>>();
+                }
+            }
+            Ok(())
+        };
+        if let Err(err) = parser.parse2(tokens) {
+            errors.push(err);
+        }
+        args
+    }
+
+    fn item(&mut self, input: ParseStream, first: bool) -> syn::Result<()> {
+        if input.peek(LitStr) {
+            let path: LitStr = input.parse()?;
+            if !first {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "the path comes first: `#[sse(\"/path\", ...)]`",
+                ));
+            }
+            self.path = Some(path);
+            return Ok(());
+        }
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|_| {
+            input.error(format!(
+                "expected the path (a string literal such as \"/events\") or a key: {KEYS}"
+            ))
+        })?;
+        match key.to_string().as_str() {
+            "serializer" => {
+                let value = value_of(input, &key, "serializer = Json", |input| input.parse())?;
+                set_once(&mut self.serializer, value, &key)
+            }
+            "heartbeat" => {
+                let value = value_of(input, &key, "heartbeat = \"10s\"", parse_lit_str)?;
+                set_once(&mut self.heartbeat, value, &key)
+            }
+            "retry" => {
+                let value = value_of(input, &key, "retry = \"3s\"", parse_lit_str)?;
+                set_once(&mut self.retry, value, &key)
+            }
+            "events" => {
+                if !input.peek(syn::token::Paren) {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`events` lists the event types: `events(Customer = \"customer\", Product)`",
+                    ));
+                }
+                let content;
+                syn::parenthesized!(content in input);
+                let decls = Punctuated::<EventDecl, Token![,]>::parse_terminated(&content);
+                if decls.is_err() {
+                    // Consume the rest so that syn adds no second error for it.
+                    let _ = content.parse::<TokenStream>();
+                }
+                set_once(&mut self.events, decls?.into_iter().collect(), &key)
+            }
+            other => Err(syn::Error::new(
+                key.span(),
+                format!("unknown key `{other}`; the keys are {KEYS}"),
+            )),
+        }
+    }
+}
+
+/// Parses `= value` after `key`, with an error naming the form expected.
+fn value_of<T>(
+    input: ParseStream,
+    key: &Ident,
+    example: &str,
+    parse: impl FnOnce(ParseStream) -> syn::Result<T>,
+) -> syn::Result<T> {
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` takes a value: `{example}`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    parse(input).map_err(|err| syn::Error::new(err.span(), format!("expected `{example}`")))
+}
+
+fn parse_lit_str(input: ParseStream) -> syn::Result<LitStr> {
+    input.parse()
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("duplicate key `{key}`: give it once"),
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Skips tokens up to (not including) the next top-level comma.
+fn skip_to_comma(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
+                return Ok(((), rest));
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}

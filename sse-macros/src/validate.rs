@@ -1,0 +1,461 @@
+//! Phase 2: what the attribute and the function mean, checked. Every problem
+//! becomes one error on the user's token; the model is still complete enough
+//! to expand, so that one mistake does not cascade.
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, ItemFn, LitStr, Pat, Type};
+
+use crate::parse::{Args, EventDecl};
+use crate::Errors;
+
+/// Everything the expansion needs.
+pub struct Route {
+    pub func: ItemFn,
+    /// `<PascalCase>Route`, the type of the route value.
+    pub route: Ident,
+    /// `<PascalCase>Session`, the typed session.
+    pub session: Ident,
+    pub path: Option<LitStr>,
+    pub serializer: syn::Path,
+    pub events: Option<Vec<Event>>,
+    pub heartbeat: Heartbeat,
+    pub retry_ms: Option<u64>,
+    pub args: Vec<Arg>,
+    /// Whether the handler can be called as declared; when it cannot (an error
+    /// was reported), the route is generated without calling it.
+    pub callable: bool,
+}
+
+pub struct Event {
+    pub ty: Type,
+    pub name: Option<LitStr>,
+}
+
+pub enum Heartbeat {
+    Inherit,
+    Off,
+    Every(u64),
+}
+
+pub struct Arg {
+    pub ty: Type,
+    pub kind: ArgKind,
+}
+
+pub enum ArgKind {
+    Session,
+    PathParam(String),
+    Extractor,
+}
+
+/// The largest retry clients can wait: 2³¹−1 ms (JavaScript timers overflow
+/// beyond it), as `sse_runtime::event::MAX_RETRY`.
+const MAX_RETRY_MS: u64 = i32::MAX as u64;
+
+pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
+    let name = &func.sig.ident;
+    let pascal = pascal_case(name);
+    let session = Ident::new(&format!("{pascal}Session"), name.span());
+    let route_ty = Ident::new(&format!("{pascal}Route"), name.span());
+    let reported = errors.len();
+    let params = match &args.path {
+        Some(path) => check_path(path, errors),
+        None => Vec::new(),
+    };
+    // With a broken path, arguments cannot be matched to parameters: do not
+    // call the handler, so that the path error is the only one.
+    let mut callable = errors.len() == reported;
+    callable &= check_signature(&func, errors);
+    let args_out = classify_args(&mut func, &session, &params, errors);
+    callable &= args_out
+        .iter()
+        .filter(|a| matches!(a.kind, ArgKind::Session))
+        .count()
+        == 1;
+    if let Some(path) = &args.path {
+        for param in &params {
+            let bound = args_out
+                .iter()
+                .any(|a| matches!(&a.kind, ArgKind::PathParam(p) if p == param));
+            if !bound {
+                errors.push(syn::Error::new(
+                    path.span(),
+                    format!(
+                        "the path parameter `{{{param}}}` has no argument: add `{param}: T` to the \
+                         function, with `T: FromStr` (such as `String` or `u64`)"
+                    ),
+                ));
+            }
+        }
+    }
+    Route {
+        route: route_ty,
+        session,
+        path: args.path,
+        serializer: serializer(args.serializer),
+        events: args.events.map(|decls| check_events(decls, errors)),
+        heartbeat: args
+            .heartbeat
+            .map_or(Heartbeat::Inherit, |lit| heartbeat(&lit, errors)),
+        retry_ms: args.retry.and_then(|lit| retry(&lit, errors)),
+        args: args_out,
+        callable,
+        func,
+    }
+}
+
+/// `my_feed` → `MyFeed`.
+fn pascal_case(ident: &Ident) -> String {
+    let name = ident.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}
+
+/// Checks the path and returns its parameter names.
+fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
+    let path = lit.value();
+    let fail = |errors: &mut Errors, message: String| {
+        errors.push(syn::Error::new(lit.span(), message));
+        Vec::new()
+    };
+    if !path.starts_with('/') {
+        return fail(errors, format!("a path starts with `/`: \"/{path}\""));
+    }
+    let mut params: Vec<String> = Vec::new();
+    let mut rest = path.as_str();
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return fail(errors, format!("unbalanced `}}` in the path \"{path}\""));
+        }
+        let after = &rest[open + 1..];
+        let Some(close) = after
+            .find(['{', '}'])
+            .filter(|&i| after.as_bytes()[i] == b'}')
+        else {
+            return fail(
+                errors,
+                format!("unbalanced `{{` in the path \"{path}\": close it with `}}`"),
+            );
+        };
+        let name = &after[..close];
+        let ident = name.strip_prefix('*').unwrap_or(name);
+        if syn::parse_str::<Ident>(ident).is_err() {
+            return fail(
+                errors,
+                format!(
+                    "the path parameter `{{{name}}}` is not a Rust identifier; a parameter binds to \
+                     the argument of the same name"
+                ),
+            );
+        }
+        if params.iter().any(|p| p == ident) {
+            return fail(
+                errors,
+                format!(
+                    "the path parameter `{{{ident}}}` appears twice; give each a distinct name"
+                ),
+            );
+        }
+        params.push(ident.to_owned());
+        rest = &after[close + 1..];
+    }
+    if let Err(err) = matchit::Router::new().insert(path.as_str(), ()) {
+        return fail(errors, format!("invalid path \"{path}\": {err}"));
+    }
+    params
+}
+
+/// Checks the parts of the signature the runtime cannot call otherwise.
+fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
+    let sig = &func.sig;
+    let mut ok = true;
+    let mut fail = |span: Span, message: &str| {
+        errors.push(syn::Error::new(span, message));
+        ok = false;
+    };
+    if sig.asyncness.is_none() {
+        fail(
+            sig.fn_token.span,
+            "an `#[sse]` handler must be an `async fn`: write `async fn`",
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        fail(
+            sig.generics.span(),
+            "an `#[sse]` handler cannot be generic: the server calls it with concrete types; \
+             remove the generic parameters",
+        );
+    }
+    if let Some(receiver) = sig.receiver() {
+        fail(
+            receiver.span(),
+            "an `#[sse]` handler cannot take `self`: make it a free function",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        fail(variadic.span(), "an `#[sse]` handler cannot be variadic");
+    }
+    ok
+}
+
+/// Sorts the arguments into session, path parameters and extractors, and
+/// reports a missing or foreign session type. A foreign session type is
+/// replaced by this route's, so the body still type-checks against the right
+/// one.
+fn classify_args(
+    func: &mut ItemFn,
+    session: &Ident,
+    params: &[String],
+    errors: &mut Errors,
+) -> Vec<Arg> {
+    let is_session = |ty: &Type| last_segment(ty).is_some_and(|seg| seg == session);
+    let mut out = Vec::new();
+    let mut found = func.sig.inputs.iter().filter(|arg| match arg {
+        FnArg::Typed(typed) => is_session(&typed.ty),
+        FnArg::Receiver(_) => false,
+    });
+    let has_session = found.next().is_some();
+    if let Some(FnArg::Typed(second)) = found.next() {
+        errors.push(syn::Error::new(
+            second.ty.span(),
+            format!("a handler takes one `{session}`; remove this one"),
+        ));
+    }
+    let mut foreign_done = has_session;
+    for arg in func.sig.inputs.iter_mut() {
+        let FnArg::Typed(typed) = arg else { continue };
+        let kind = if is_session(&typed.ty) {
+            ArgKind::Session
+        } else if !foreign_done && looks_like_session(&typed.ty) {
+            foreign_done = true;
+            errors.push(syn::Error::new(
+                typed.ty.span(),
+                format!(
+                    "this is not the session of this route: `{}` takes `{session}`",
+                    func.sig.ident
+                ),
+            ));
+            let span = typed.ty.span();
+            *typed.ty = syn::parse_quote_spanned!(span=> #session);
+            ArgKind::Session
+        } else {
+            match &*typed.pat {
+                Pat::Ident(ident) if params.contains(&ident.ident.to_string()) => {
+                    ArgKind::PathParam(ident.ident.to_string())
+                }
+                _ => ArgKind::Extractor,
+            }
+        };
+        out.push(Arg {
+            ty: (*typed.ty).clone(),
+            kind,
+        });
+    }
+    if !foreign_done {
+        errors.push(syn::Error::new(
+            func.sig.paren_token.span.join(),
+            format!(
+                "an `#[sse]` handler takes its session: add `session: {session}` to the arguments"
+            ),
+        ));
+    }
+    out
+}
+
+fn last_segment(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .filter(|seg| seg.arguments.is_empty())
+            .map(|seg| &seg.ident),
+        _ => None,
+    }
+}
+
+fn looks_like_session(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|ident| ident.to_string().ends_with("Session"))
+}
+
+/// `Json` and `Text` name the built-in serializers; any other path is the
+/// user's own serializer type.
+fn serializer(path: Option<syn::Path>) -> syn::Path {
+    match path {
+        None => syn::parse_quote!(::sse_runtime::serializer::Text),
+        Some(path) => match path.get_ident() {
+            Some(ident) if ident == "Json" || ident == "Text" => {
+                syn::parse_quote_spanned!(ident.span()=> ::sse_runtime::serializer::#ident)
+            }
+            _ => path,
+        },
+    }
+}
+
+fn check_events(decls: Vec<EventDecl>, errors: &mut Errors) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::new();
+    for EventDecl { ty, name } in decls {
+        let key = ty.to_token_stream().to_string();
+        if events
+            .iter()
+            .any(|e| e.ty.to_token_stream().to_string() == key)
+        {
+            errors.push(syn::Error::new(
+                ty.span(),
+                format!("`{key}` is declared twice in `events(...)`; list each type once"),
+            ));
+            continue;
+        }
+        if let Some(lit) = &name {
+            let value = lit.value();
+            // A bad name is reported, and the type stays declared without it,
+            // so that its sends do not add errors of their own.
+            if value.contains(['\r', '\n']) {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    "an event name cannot contain a line break (CR or LF)",
+                ));
+                events.push(Event { ty, name: None });
+                continue;
+            }
+            if value.is_empty() {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    "an empty event name is the default `message`: leave the name out",
+                ));
+                events.push(Event { ty, name: None });
+                continue;
+            }
+            let taken = events
+                .iter()
+                .find(|e| e.name.as_ref().is_some_and(|n| n.value() == value));
+            if let Some(other) = taken {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "the event name \"{value}\" is already used by `{}`; each type needs its own \
+                         name so that clients can tell them apart",
+                        other.ty.to_token_stream()
+                    ),
+                ));
+                events.push(Event { ty, name: None });
+                continue;
+            }
+        }
+        events.push(Event { ty, name });
+    }
+    events
+}
+
+fn heartbeat(lit: &LitStr, errors: &mut Errors) -> Heartbeat {
+    if lit.value() == "off" {
+        return Heartbeat::Off;
+    }
+    match duration_ms(lit, errors) {
+        Some(0) => {
+            errors.push(syn::Error::new(
+                lit.span(),
+                "a zero heartbeat period would never stop sending: use `heartbeat = \"off\"` to \
+                 switch heartbeats off",
+            ));
+            Heartbeat::Inherit
+        }
+        Some(ms) => Heartbeat::Every(ms),
+        None => Heartbeat::Inherit,
+    }
+}
+
+fn retry(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
+    let ms = duration_ms(lit, errors)?;
+    if ms > MAX_RETRY_MS {
+        errors.push(syn::Error::new(
+            lit.span(),
+            format!("a retry of {ms} ms is more than clients can wait (at most {MAX_RETRY_MS} ms)"),
+        ));
+        return None;
+    }
+    Some(ms)
+}
+
+/// `"250ms"`, `"10s"`, `"5m"` or `"1h"` in milliseconds.
+fn duration_ms(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
+    let text = lit.value();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let factor = match unit {
+        "ms" => Some(1),
+        "s" => Some(1_000),
+        "m" => Some(60_000),
+        "h" => Some(3_600_000),
+        _ => None,
+    };
+    let ms = factor.and_then(|f| number.parse::<u64>().ok()?.checked_mul(f));
+    if ms.is_none() {
+        errors.push(syn::Error::new(
+            lit.span(),
+            format!(
+                "cannot read \"{text}\" as a duration: write a whole number and a unit, `ms`, `s`, \
+                 `m` or `h`, such as \"10s\""
+            ),
+        ));
+    }
+    ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pascal_case_names() {
+        let case = |s: &str| pascal_case(&Ident::new(s, Span::call_site()));
+        assert_eq!(case("events"), "Events");
+        assert_eq!(case("my_feed"), "MyFeed");
+        assert_eq!(case("_private_feed2"), "PrivateFeed2");
+    }
+
+    #[test]
+    fn durations() {
+        let mut errors = Errors::default();
+        let ms =
+            |s: &str, errors: &mut Errors| duration_ms(&LitStr::new(s, Span::call_site()), errors);
+        assert_eq!(ms("250ms", &mut errors), Some(250));
+        assert_eq!(ms("10s", &mut errors), Some(10_000));
+        assert_eq!(ms("2m", &mut errors), Some(120_000));
+        assert_eq!(ms("1h", &mut errors), Some(3_600_000));
+        assert!(errors.is_empty());
+        for bad in ["10", "s", "1.5s", "10 s", "-1s", "99999999999999999999h"] {
+            assert_eq!(ms(bad, &mut errors), None, "{bad}");
+        }
+        assert_eq!(errors.len(), 6);
+    }
+
+    #[test]
+    fn paths() {
+        let mut errors = Errors::default();
+        let params =
+            |s: &str, errors: &mut Errors| check_path(&LitStr::new(s, Span::call_site()), errors);
+        assert_eq!(
+            params("/rooms/{room}/users/{user}", &mut errors),
+            ["room", "user"]
+        );
+        assert_eq!(params("/files/{*rest}", &mut errors), ["rest"]);
+        assert!(errors.is_empty());
+        for bad in [
+            "events", "/a/{x", "/a/x}", "/a/{}", "/a/{a-b}", "/{x}/{x}", "/{*a}/b",
+        ] {
+            assert!(params(bad, &mut errors).is_empty(), "{bad}");
+        }
+        assert_eq!(errors.len(), 7);
+    }
+}

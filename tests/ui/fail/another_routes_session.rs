@@ -1,0 +1,13 @@
+use sse_runtime::sse;
+
+#[sse("/news")]
+async fn news(session: NewsSession) {
+    session.close();
+}
+
+#[sse("/events")]
+async fn events(session: NewsSession) {
+    session.close();
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+async fn events(session: EventsSession) -> u32 {
+    session.close();
+    7
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/numbers", events(u32 = "small", u64, u32))]
+async fn numbers(session: NumbersSession) -> Result<(), sse_runtime::Error> {
+    session.send(1u32).await
+}
+
+fn main() {}

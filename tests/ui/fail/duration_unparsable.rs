@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/events", heartbeat = "10 seconds")]
+async fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use sse_runtime::sse;
+
+struct Oops;
+
+#[sse("/events")]
+async fn events(session: EventsSession) -> Result<(), Oops> {
+    session.close();
+    Err(Oops)
+}
+
+fn main() {}

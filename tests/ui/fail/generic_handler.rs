@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+async fn events<T: Default>(session: EventsSession) {
+    let _ = T::default();
+    session.close();
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+async fn events() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+struct Events;
+
+fn main() {}

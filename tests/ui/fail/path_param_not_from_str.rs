@@ -1,0 +1,10 @@
+use sse_runtime::sse;
+
+struct RoomId(u64);
+
+#[sse("/rooms/{room}")]
+async fn rooms(session: RoomsSession, room: RoomId) {
+    let _ = (session, room.0);
+}
+
+fn main() {}

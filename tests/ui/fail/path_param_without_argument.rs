@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/rooms/{room}")]
+async fn rooms(session: RoomsSession) {
+    session.close();
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/rooms/{id}/users/{id}")]
+async fn rooms(session: RoomsSession, id: u64) {
+    let _ = (session, id);
+}
+
+fn main() {}

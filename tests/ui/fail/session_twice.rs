@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+async fn events(session: EventsSession, again: EventsSession) {
+    let _ = (session, again);
+}
+
+fn main() {}

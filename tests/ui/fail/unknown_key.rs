@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/events", hearbeat = "10s")]
+async fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}
