@@ -41,6 +41,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// JavaScript timers overflow beyond it (a larger delay fires after 1 ms in
 /// Node's `EventSource`), so a larger value would make clients reconnect at
 /// once instead of waiting.
+///
+/// ```
+/// use sse_runtime::{event::MAX_RETRY, Event};
+/// assert!(Event::new().retry(MAX_RETRY).validate().is_ok());
+/// ```
 pub const MAX_RETRY: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// One Server-Sent Event: data, event name, id, retry and comment, each

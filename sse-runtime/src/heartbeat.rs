@@ -33,10 +33,20 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// The default period: 15 seconds.
+    ///
+    /// ```
+    /// use sse_runtime::Heartbeat;
+    /// assert_eq!(Heartbeat::default().period(), Heartbeat::DEFAULT_PERIOD);
+    /// ```
     pub const DEFAULT_PERIOD: Duration = Duration::from_secs(15);
 
     /// The smallest period; a shorter one is raised to it so that a heartbeat
     /// can never spin.
+    ///
+    /// ```
+    /// use sse_runtime::Heartbeat;
+    /// assert_eq!(Heartbeat::every(std::time::Duration::ZERO).period(), Heartbeat::MIN_PERIOD);
+    /// ```
     pub const MIN_PERIOD: Duration = Duration::from_millis(1);
 
     /// A heartbeat that sends an empty comment after `period` without writes.

@@ -8,6 +8,10 @@ use http::{Extensions, Method, Uri, Version};
 
 /// The name of the header a reconnecting `EventSource` sends its last event id
 /// in.
+///
+/// ```
+/// assert_eq!(sse_runtime::request::LAST_EVENT_ID, "last-event-id");
+/// ```
 pub const LAST_EVENT_ID: &str = "last-event-id";
 
 /// The originating request of a session: method, URI, headers, path
@@ -47,31 +51,67 @@ impl Request {
     }
 
     /// The request method (always `GET` for a stream the server opened).
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// assert_eq!(request.method(), http::Method::GET);
+    /// # }
+    /// ```
     pub fn method(&self) -> &Method {
         &self.parts.method
     }
 
     /// The request URI as received (origin form: path and query).
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let uri = request.uri().to_string();
+    /// # }
+    /// ```
     pub fn uri(&self) -> &Uri {
         &self.parts.uri
     }
 
     /// The HTTP version.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let http2 = request.version() == http::Version::HTTP_2;
+    /// # }
+    /// ```
     pub fn version(&self) -> Version {
         self.parts.version
     }
 
     /// The path, still percent-encoded.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let path: &str = request.path();
+    /// # }
+    /// ```
     pub fn path(&self) -> &str {
         self.parts.uri.path()
     }
 
     /// The raw query string, without the `?`.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let query = request.query().unwrap_or("");
+    /// # }
+    /// ```
     pub fn query(&self) -> Option<&str> {
         self.parts.uri.query()
     }
 
     /// All request headers.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let agent = request.headers().get("user-agent");
+    /// # }
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.parts.headers
     }
@@ -91,6 +131,12 @@ impl Request {
     /// A path parameter by name, percent-decoded: for the pattern
     /// `/rooms/{room}` and the path `/rooms/caf%C3%A9`, `param("room")` is
     /// `Some("café")`.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let room = request.param("room");
+    /// # }
+    /// ```
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
@@ -99,11 +145,25 @@ impl Request {
     }
 
     /// Every path parameter as `(name, value)`, in pattern order.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// for (name, value) in request.params() {
+    ///     println!("{name} = {value}");
+    /// }
+    /// # }
+    /// ```
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The client's address.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let ip = request.peer_addr().map(|addr| addr.ip());
+    /// # }
+    /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
     }
@@ -112,6 +172,12 @@ impl Request {
     /// it received. `None` on a first connection (or after the client's id was
     /// reset by an empty id). A header that is not UTF-8 is refused with 400
     /// before the handler runs.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let resume_after: Option<&str> = request.last_event_id();
+    /// # }
+    /// ```
     pub fn last_event_id(&self) -> Option<&str> {
         self.header(LAST_EVENT_ID).filter(|id| !id.is_empty())
     }
@@ -129,6 +195,12 @@ impl Request {
     }
 
     /// Request extensions, as set by hyper or a middleware.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let extensions = request.extensions();
+    /// # }
+    /// ```
     pub fn extensions(&self) -> &Extensions {
         &self.parts.extensions
     }

@@ -36,6 +36,12 @@ use crate::session::Session;
 
 /// A running handler: resolves when the stream should end, with the error to
 /// log if the handler failed.
+///
+/// ```
+/// use sse_runtime::route::HandlerFuture;
+/// let running: HandlerFuture = Box::pin(async { Ok(()) });
+/// # drop(running);
+/// ```
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
 
 /// An SSE endpoint: starts a handler on each request routed to it.
@@ -127,6 +133,14 @@ pub trait RoutePath: Route {
     label = "`.route(...)` needs a route that knows its path",
     note = "a route declared with `#[sse]` and no path is mounted with `.route_at(\"/path\", ...)`"
 )]
+///
+/// ```
+/// use sse_runtime::{route::handler, Route, Server, Session};
+/// async fn feed(_session: Session) {}
+/// // A route with a path, or what `#[sse("/path")]` generates.
+/// let server = Server::new().route(handler(feed).at("/feed"));
+/// # drop(server);
+/// ```
 pub trait IntoRoutePath<M> {
     /// The route.
     type Route: RoutePath;
@@ -159,6 +173,13 @@ impl<F: FnOnce() -> R, R: RoutePath> IntoRoutePath<fn() -> R> for F {
     label = "not an SSE route",
     note = "declare one with `#[sse]` on an `async fn`, or wrap an `async fn(Session)` with `sse_runtime::route::handler`"
 )]
+///
+/// ```
+/// use sse_runtime::{route::handler, Server, Session};
+/// async fn feed(_session: Session) {}
+/// let server = Server::new().route_at("/feed", handler(feed));
+/// # drop(server);
+/// ```
 pub trait IntoRoute<M> {
     /// The route.
     type Route: Route;
@@ -185,6 +206,13 @@ impl<F: FnOnce() -> R, R: Route> IntoRoute<fn() -> R> for F {
 
 /// A route mounted at a path; see [`Route::at`].
 #[derive(Debug, Clone)]
+///
+/// ```
+/// use sse_runtime::{route::{handler, At}, Route, Session};
+/// async fn feed(_session: Session) {}
+/// let mounted = handler(feed).at("/feed");
+/// # let _: &At<_> = &mounted;
+/// ```
 pub struct At<R> {
     path: Cow<'static, str>,
     route: R,
@@ -225,17 +253,38 @@ pub struct RouteOptions {
 
 impl RouteOptions {
     /// No settings: everything as the server says.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::RouteOptions, Heartbeat};
+    /// let options = RouteOptions::new();
+    /// # drop(options);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// This route's heartbeat.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::RouteOptions, Heartbeat};
+    /// let options = RouteOptions::new().heartbeat(Heartbeat::every(Duration::from_secs(5)));
+    /// # drop(options);
+    /// ```
     pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
         self.heartbeat = Some(Some(heartbeat));
         self
     }
 
     /// No heartbeat on this route, whatever the server's setting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::RouteOptions, Heartbeat};
+    /// let options = RouteOptions::new().no_heartbeat();
+    /// # drop(options);
+    /// ```
     pub fn no_heartbeat(mut self) -> Self {
         self.heartbeat = Some(None);
         self
@@ -245,6 +294,13 @@ impl RouteOptions {
     /// how long to wait before reconnecting. Whole milliseconds, at most
     /// [`MAX_RETRY`](crate::event::MAX_RETRY); the server refuses to start
     /// otherwise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::RouteOptions, Heartbeat};
+    /// let options = RouteOptions::new().retry(Duration::from_secs(3));
+    /// # drop(options);
+    /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.retry = Some(retry);
         self
@@ -271,6 +327,12 @@ pub struct Rejection {
 
 impl Rejection {
     /// A rejection with any status.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// let gone = Rejection::new(http::StatusCode::GONE, "this feed was retired");
+    /// assert_eq!(gone.status(), 410);
+    /// ```
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             status,
@@ -279,21 +341,41 @@ impl Rejection {
     }
 
     /// 400 Bad Request.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// assert_eq!(Rejection::bad_request("no").status(), 400);
+    /// ```
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
     /// 404 Not Found.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// assert_eq!(Rejection::not_found("no such room").status(), 404);
+    /// ```
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
     /// The response status.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// assert_eq!(Rejection::bad_request("no").status(), http::StatusCode::BAD_REQUEST);
+    /// ```
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// The reason sent as the response body.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// assert_eq!(Rejection::bad_request("no").message(), "no");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -368,6 +450,14 @@ where
 
 /// A route made from a function; see [`handler`].
 #[derive(Clone)]
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_runtime::{route::{handler, RouteOptions}, Heartbeat, Session};
+/// async fn feed(_session: Session) {}
+/// let route = handler(feed);
+/// # drop(route);
+/// ```
 pub struct Handler<F> {
     f: F,
     options: RouteOptions,
@@ -383,24 +473,56 @@ impl<F> fmt::Debug for Handler<F> {
 
 impl<F> Handler<F> {
     /// Replaces all of this route's options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::{handler, RouteOptions}, Heartbeat, Session};
+    /// async fn feed(_session: Session) {}
+    /// let route = handler(feed).options(RouteOptions::new().no_heartbeat());
+    /// # drop(route);
+    /// ```
     pub fn options(mut self, options: RouteOptions) -> Self {
         self.options = options;
         self
     }
 
     /// This route's heartbeat; see [`RouteOptions::heartbeat`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::{handler, RouteOptions}, Heartbeat, Session};
+    /// async fn feed(_session: Session) {}
+    /// let route = handler(feed).heartbeat(Heartbeat::every(Duration::from_secs(5)));
+    /// # drop(route);
+    /// ```
     pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
         self.options = self.options.heartbeat(heartbeat);
         self
     }
 
     /// No heartbeat on this route; see [`RouteOptions::no_heartbeat`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::{handler, RouteOptions}, Heartbeat, Session};
+    /// async fn feed(_session: Session) {}
+    /// let route = handler(feed).no_heartbeat();
+    /// # drop(route);
+    /// ```
     pub fn no_heartbeat(mut self) -> Self {
         self.options = self.options.no_heartbeat();
         self
     }
 
     /// The initial `retry:` of this route; see [`RouteOptions::retry`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{route::{handler, RouteOptions}, Heartbeat, Session};
+    /// async fn feed(_session: Session) {}
+    /// let route = handler(feed).retry(Duration::from_secs(3));
+    /// # drop(route);
+    /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.options = self.options.retry(retry);
         self

@@ -61,10 +61,19 @@ use crate::session::Session;
 use crate::stream::{Shared, SseBody};
 
 /// The error type of fallback services and bodies.
+///
+/// ```
+/// let err: sse_runtime::server::BoxError = "broken".into();
+/// # drop(err);
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How many bytes of encoded events a session may buffer before a send waits;
 /// see [`Server::max_buffered`].
+///
+/// ```
+/// assert_eq!(sse_runtime::server::DEFAULT_MAX_BUFFERED, 64 * 1024);
+/// ```
 pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
 
 /// hyper's own write buffer per HTTP/1 connection, on top of the session's.
@@ -123,6 +132,16 @@ type FallbackFn = dyn Fn(http::Request<Incoming>) -> Pin<Box<dyn Future<Output =
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+///
+/// ```
+/// # async fn run() {
+/// let err = sse_runtime::Server::new().route_at("no-slash", sse_runtime::route::handler(|_s: sse_runtime::Session| async {}))
+///     .serve("127.0.0.1:0")
+///     .await
+///     .unwrap_err();
+/// assert!(matches!(err, sse_runtime::ServeError::Route { .. }));
+/// # }
+/// ```
 pub enum ServeError {
     /// The listening socket could not be bound.
     #[error("could not bind the listening socket: {0}")]
@@ -246,12 +265,26 @@ impl Server {
     }
 
     /// The heartbeat of every route that does not set its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().heartbeat(Heartbeat::every(Duration::from_secs(30)));
+    /// # drop(server);
+    /// ```
     pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
         self.config.heartbeat = Some(heartbeat);
         self
     }
 
     /// No heartbeat, except on routes that set one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().no_heartbeat();
+    /// # drop(server);
+    /// ```
     pub fn no_heartbeat(mut self) -> Self {
         self.config.heartbeat = None;
         self
@@ -259,6 +292,13 @@ impl Server {
 
     /// A `retry:` sent first on every stream of routes that do not set their
     /// own, telling clients how long to wait before reconnecting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().retry(Duration::from_secs(5));
+    /// # drop(server);
+    /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.config.retry = Some(retry);
         self
@@ -267,6 +307,13 @@ impl Server {
     /// How many bytes of encoded events a session may buffer before a send
     /// waits for the connection (default 64 KiB). A single larger event is
     /// still accepted when the buffer is empty.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().max_buffered(16 * 1024);
+    /// # drop(server);
+    /// ```
     pub fn max_buffered(mut self, bytes: usize) -> Self {
         self.config.max_buffered = bytes.max(1);
         self
@@ -274,6 +321,13 @@ impl Server {
 
     /// The most connections served at once; beyond it, new connections get
     /// `503 Service Unavailable` with `Retry-After` and are closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().max_connections(10_000);
+    /// # drop(server);
+    /// ```
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = Some(connections);
         self
@@ -281,6 +335,13 @@ impl Server {
 
     /// How long a client may take to send its request headers before the
     /// connection is closed (default 10 s); guards against slowloris.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().header_read_timeout(Duration::from_secs(5));
+    /// # drop(server);
+    /// ```
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self
@@ -289,6 +350,13 @@ impl Server {
     /// How long open streams get to end after the shutdown signal (default
     /// 5 s). Handlers see [`Session::closed`] resolve at once; whatever is
     /// still open at the deadline is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().shutdown_deadline(Duration::from_secs(2));
+    /// # drop(server);
+    /// ```
     pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
         self.config.shutdown_deadline = deadline;
         self

@@ -165,6 +165,14 @@ impl Session {
     }
 
     /// Whether the stream has ended, so that every send fails.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// if session.is_ended() {
+    ///     return Ok(()); // every send would fail
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_ended(&self) -> bool {
         self.shared.is_ended()
     }
@@ -182,6 +190,12 @@ impl Session {
     }
 
     /// Bytes encoded but not yet handed to the connection.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// let waiting_bytes = session.buffered();
+    /// # Ok(()) }
+    /// ```
     pub fn buffered(&self) -> usize {
         self.shared.buffered()
     }
@@ -190,6 +204,13 @@ impl Session {
 /// The future of [`Session::send`].
 #[must_use = "futures do nothing unless you `.await` them"]
 #[derive(Debug)]
+///
+/// ```
+/// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+/// let send = session.send(sse_runtime::Event::new().data("x"));
+/// send.await?;
+/// # Ok(()) }
+/// ```
 pub struct SendEvent<'a> {
     session: &'a Session,
     event: Event,
@@ -237,24 +258,52 @@ type Encode<S, T> = fn(&S, &T, &mut serializer::DataWriter<'_>) -> Result<(), Se
 
 impl<S, T> SendValue<'_, S, T> {
     /// Sets the event name.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::serializer::Text;
+    /// session.send_value(Text, 1).event("count").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn event(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         self.fields = self.fields.event(name);
         self
     }
 
     /// Sets the event id.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::serializer::Text;
+    /// session.send_value(Text, 1).id("1").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn id(mut self, id: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         self.fields = self.fields.id(id);
         self
     }
 
     /// Sets the client's reconnection delay.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::serializer::Text;
+    /// session.send_value(Text, 1).retry(std::time::Duration::from_secs(2)).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.fields = self.fields.retry(retry);
         self
     }
 
     /// Adds a comment.
+    ///
+    /// ```
+    /// # async fn f(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+    /// use sse_runtime::serializer::Text;
+    /// session.send_value(Text, 1).comment("first").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn comment(mut self, text: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         self.fields = self.fields.comment(text);
         self

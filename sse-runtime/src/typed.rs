@@ -59,10 +59,23 @@ pub trait EventOf<R>: Send {
 
 /// The serializer of the types declared on route `R`: each encodes itself
 /// through [`EventOf::encode`].
+///
+/// ```
+/// use sse_runtime::typed::Declared;
+/// struct MyRoute;
+/// let serializer: Declared<MyRoute> = Declared::new();
+/// # drop(serializer);
+/// ```
 pub struct Declared<R>(PhantomData<fn() -> R>);
 
 impl<R> Declared<R> {
     /// The serializer of route `R`'s declared types.
+    ///
+    /// ```
+    /// struct MyRoute;
+    /// let serializer = sse_runtime::typed::Declared::<MyRoute>::new();
+    /// # drop(serializer);
+    /// ```
     pub const fn new() -> Self {
         Self(PhantomData)
     }
