@@ -1,0 +1,172 @@
+//! Runs the example programs as a user would (built by `cargo test`), on a free
+//! port, and checks what they serve and that Ctrl-C stops them cleanly.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::http::{get, open, request, text};
+
+struct Example {
+    child: Child,
+    addr: SocketAddr,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+fn binary(name: &str) -> PathBuf {
+    // target/debug/deps/<this test> → target/debug/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples (or run `cargo build --examples`)",
+        path.display()
+    );
+    path
+}
+
+impl Example {
+    fn start(name: &str) -> Self {
+        let mut child = Command::new(binary(name))
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("{name} printed {line:?}"))
+            .parse()
+            .unwrap();
+        Self {
+            child,
+            addr,
+            stdout,
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and expects a clean exit soon after.
+    fn interrupt(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "did not stop after Ctrl-C");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rest: Vec<String> = (&mut self.stdout).lines().map(Result::unwrap).collect();
+        assert_eq!(rest.last().map(String::as_str), Some("stopped"), "{rest:?}");
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn events_sends_six_demo_events_one_second_apart_then_closes() {
+    let example = Example::start("events");
+    let mut stream = open(example.addr, "/events").await;
+    assert_eq!(stream.header("content-type"), Some("text/event-stream"));
+    let mut arrivals = Vec::new();
+    while let Some(block) = stream.next_block_within(Duration::from_secs(5)).await {
+        arrivals.push((Instant::now(), block));
+    }
+    let data: Vec<&str> = arrivals.iter().map(|(_, b)| b.as_str()).collect();
+    let want: Vec<String> = (0..6).map(|n| format!("data: demo{n}\n\n")).collect();
+    assert_eq!(data, want);
+    for pair in arrivals.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(
+            gap >= Duration::from_millis(900) && gap < Duration::from_millis(2500),
+            "{gap:?}"
+        );
+    }
+    example.interrupt();
+}
+
+#[tokio::test]
+async fn serialization_sends_typed_json_events_with_names() {
+    let example = Example::start("serialization");
+    let mut stream = open(example.addr, "/serialization").await;
+    assert_eq!(
+        stream.rest().await,
+        "event: customer\ndata: {\"id\":0,\"firstName\":\"Jet\",\"lastName\":\"Brains\"}\n\n\
+         event: product\ndata: {\"id\":0,\"prices\":[100,200]}\n\n"
+    );
+    example.interrupt();
+}
+
+#[tokio::test]
+async fn chat_serves_its_page_and_relays_typed_events() {
+    let example = Example::start("chat");
+    let addr = example.addr;
+    let (status, headers, page) = text(request(addr, get(addr, "/", &[])).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(page.contains("new EventSource(\"/chat?name=\""));
+
+    let mut ana = open(addr, "/chat?name=ana").await;
+    assert_eq!(
+        ana.next_block().await.unwrap(),
+        "event: join\ndata: {\"name\":\"ana\"}\n\n"
+    );
+    let mut bo = open(addr, "/chat?name=bo").await;
+    assert_eq!(
+        bo.next_block().await.unwrap(),
+        "event: join\ndata: {\"name\":\"bo\"}\n\n"
+    );
+    assert_eq!(
+        ana.next_block().await.unwrap(),
+        "event: join\ndata: {\"name\":\"bo\"}\n\n"
+    );
+
+    let post = http::Request::post(format!("http://{addr}/send"))
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            r#"{"name":"bo","text":"hi\nthere"}"#,
+        )))
+        .unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    assert_eq!(sender.send_request(post).await.unwrap().status(), 204);
+
+    let said = "event: message\ndata: {\"name\":\"bo\",\"text\":\"hi\\nthere\"}\n\n";
+    assert_eq!(ana.next_block().await.unwrap(), said);
+    assert_eq!(bo.next_block().await.unwrap(), said);
+    drop(bo);
+    assert_eq!(
+        ana.next_block().await.unwrap(),
+        "event: leave\ndata: {\"name\":\"bo\"}\n\n"
+    );
+    drop(ana);
+    example.interrupt();
+}
