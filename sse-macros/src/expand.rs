@@ -1,7 +1,8 @@
 //! Phase 3: the route value, its typed session, and their impls.
 //!
 //! Generated code names the runtime only through absolute
-//! `::sse_runtime::...` paths, and lands each trait check on the user's token
+//! `::sse_runtime::__private::...` paths (a hidden module, so the public API can
+//! move without breaking generated code), and lands each trait check on the user's token
 //! with `quote_spanned!`, so a type error points at the attribute or the
 //! signature, not into generated code.
 
@@ -91,20 +92,20 @@ fn session(route: &Route) -> TokenStream {
             /// event name. Set the id or retry on the returned future before
             /// awaiting it.
             pub fn send<__T>(&self, value: __T)
-                -> ::sse_runtime::session::SendValue<'_, ::sse_runtime::typed::Declared<#name>, __T>
+                -> ::sse_runtime::__private::SendValue<'_, ::sse_runtime::__private::Declared<#name>, __T>
             where
-                __T: ::sse_runtime::typed::EventOf<#name>,
+                __T: ::sse_runtime::__private::EventOf<#name>,
             {
-                ::sse_runtime::typed::send_declared::<#name, __T>(&self.inner, value)
+                ::sse_runtime::__private::send_declared::<#name, __T>(&self.inner, value)
             }
         },
         None => quote! {
             /// Sends `value` as an event's data, encoded by this route's
             /// serializer. Set the event name, id or retry on the returned
             /// future before awaiting it.
-            pub fn send<__T>(&self, value: __T) -> ::sse_runtime::session::SendValue<'_, #serializer, __T>
+            pub fn send<__T>(&self, value: __T) -> ::sse_runtime::__private::SendValue<'_, #serializer, __T>
             where
-                #serializer: ::sse_runtime::serializer::Serializer<__T>,
+                #serializer: ::sse_runtime::__private::Serializer<__T>,
             {
                 self.inner.send_value(<#serializer as ::core::default::Default>::default(), value)
             }
@@ -114,22 +115,22 @@ fn session(route: &Route) -> TokenStream {
         #[doc = #doc]
         #[derive(Clone, Debug)]
         #vis struct #session {
-            inner: ::sse_runtime::Session,
+            inner: ::sse_runtime::__private::Session,
         }
 
         impl #session {
             #send
 
             /// Sends a raw event, for anything the declared types do not cover.
-            pub fn send_event(&self, event: ::sse_runtime::Event) -> ::sse_runtime::session::SendEvent<'_> {
+            pub fn send_event(&self, event: ::sse_runtime::__private::Event) -> ::sse_runtime::__private::SendEvent<'_> {
                 self.inner.send(event)
             }
         }
 
         impl ::core::ops::Deref for #session {
-            type Target = ::sse_runtime::Session;
+            type Target = ::sse_runtime::__private::Session;
 
-            fn deref(&self) -> &::sse_runtime::Session {
+            fn deref(&self) -> &::sse_runtime::__private::Session {
                 &self.inner
             }
         }
@@ -153,7 +154,7 @@ fn route_impl(route: &Route) -> TokenStream {
                     let #binding: #ty = ::sse_runtime::__private::path_param::<#ty>(__request, #param)?;
                 },
                 ArgKind::Extractor => quote_spanned! {span=>
-                    let #binding: #ty = <#ty as ::sse_runtime::extract::FromRequest>::from_request(__request)?;
+                    let #binding: #ty = <#ty as ::sse_runtime::__private::FromRequest>::from_request(__request)?;
                 },
             }
         });
@@ -168,7 +169,7 @@ fn route_impl(route: &Route) -> TokenStream {
             syn::ReturnType::Type(_, ty) => ty.span(),
         };
         let finish = quote_spanned! {output_span=>
-            ::sse_runtime::route::HandlerOutput::into_result(__running.await)
+            ::sse_runtime::__private::HandlerOutput::into_result(__running.await)
         };
         let boxed = quote_spanned! {name.span()=>
             ::std::boxed::Box::pin(async move {
@@ -187,7 +188,7 @@ fn route_impl(route: &Route) -> TokenStream {
         // that the report is the only error.
         quote! {
             let _ = __session;
-            ::core::result::Result::Err(::sse_runtime::Rejection::new(
+            ::core::result::Result::Err(::sse_runtime::__private::Rejection::new(
                 ::sse_runtime::__private::StatusCode::INTERNAL_SERVER_ERROR,
                 "this route failed to compile",
             ))
@@ -195,7 +196,7 @@ fn route_impl(route: &Route) -> TokenStream {
     };
     let route_path = route.path.as_ref().map(|path| {
         quote! {
-            impl ::sse_runtime::RoutePath for #name {
+            impl ::sse_runtime::__private::RoutePath for #name {
                 fn path(&self) -> &str {
                     #path
                 }
@@ -203,15 +204,15 @@ fn route_impl(route: &Route) -> TokenStream {
         }
     });
     quote! {
-        impl ::sse_runtime::Route for #name {
-            fn options(&self) -> ::sse_runtime::route::RouteOptions {
+        impl ::sse_runtime::__private::Route for #name {
+            fn options(&self) -> ::sse_runtime::__private::RouteOptions {
                 #options
             }
 
             fn start(
                 &self,
-                __session: ::sse_runtime::Session,
-            ) -> ::core::result::Result<::sse_runtime::route::HandlerFuture, ::sse_runtime::Rejection> {
+                __session: ::sse_runtime::__private::Session,
+            ) -> ::core::result::Result<::sse_runtime::__private::HandlerFuture, ::sse_runtime::__private::Rejection> {
                 #start
             }
         }
@@ -225,7 +226,7 @@ fn options(route: &Route) -> TokenStream {
         Heartbeat::Inherit => quote!(),
         Heartbeat::Off => quote!(let options = options.no_heartbeat();),
         Heartbeat::Every(ms) => quote! {
-            let options = options.heartbeat(::sse_runtime::Heartbeat::every(
+            let options = options.heartbeat(::sse_runtime::__private::Heartbeat::every(
                 ::core::time::Duration::from_millis(#ms),
             ));
         },
@@ -234,7 +235,7 @@ fn options(route: &Route) -> TokenStream {
         .retry_ms
         .map(|ms| quote!(let options = options.retry(::core::time::Duration::from_millis(#ms));));
     quote! {
-        let options = ::sse_runtime::route::RouteOptions::new();
+        let options = ::sse_runtime::__private::RouteOptions::new();
         #heartbeat
         #retry
         options
@@ -257,16 +258,16 @@ fn event_impls(route: &Route) -> TokenStream {
             None => quote!(::core::option::Option::None),
         };
         let encode = quote_spanned! {ty.span()=>
-            <#ty as ::sse_runtime::typed::EncodeWith<#serializer>>::encode_with(self, out)
+            <#ty as ::sse_runtime::__private::EncodeWith<#serializer>>::encode_with(self, out)
         };
         quote! {
-            impl ::sse_runtime::typed::EventOf<#name> for #ty {
+            impl ::sse_runtime::__private::EventOf<#name> for #ty {
                 const NAME: ::core::option::Option<&'static str> = #event_name;
 
                 fn encode(
                     &self,
-                    out: &mut ::sse_runtime::serializer::DataWriter<'_>,
-                ) -> ::core::result::Result<(), ::sse_runtime::serializer::SerializeError> {
+                    out: &mut ::sse_runtime::__private::DataWriter<'_>,
+                ) -> ::core::result::Result<(), ::sse_runtime::__private::SerializeError> {
                     #encode
                 }
             }

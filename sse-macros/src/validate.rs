@@ -292,10 +292,10 @@ fn looks_like_session(ty: &Type) -> bool {
 /// user's own serializer type.
 fn serializer(path: Option<syn::Path>) -> syn::Path {
     match path {
-        None => syn::parse_quote!(::sse_runtime::serializer::Text),
+        None => syn::parse_quote!(::sse_runtime::__private::Text),
         Some(path) => match path.get_ident() {
             Some(ident) if ident == "Json" || ident == "Text" => {
-                syn::parse_quote_spanned!(ident.span()=> ::sse_runtime::serializer::#ident)
+                syn::parse_quote_spanned!(ident.span()=> ::sse_runtime::__private::#ident)
             }
             _ => path,
         },

@@ -66,7 +66,14 @@ pub use sse_macros::sse;
 pub mod __private {
     pub use http::StatusCode;
 
-    use crate::{Rejection, Request};
+    pub use crate::extract::FromRequest;
+    pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions};
+    pub use crate::serializer::{DataWriter, Json, SerializeError, Serializer, Text};
+    pub use crate::session::{SendEvent, SendValue};
+    pub use crate::typed::{send_declared, Declared, EncodeWith, EventOf};
+    pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
+
+    use crate::Request;
 
     /// A path parameter parsed with `FromStr`; a value that does not parse is
     /// refused with 400 and the parser's reason.
@@ -86,3 +93,8 @@ pub mod __private {
         })
     }
 }
+
+/// The README's code compiles (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
