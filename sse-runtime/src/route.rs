@@ -123,51 +123,12 @@ pub trait RoutePath: Route {
     fn path(&self) -> &str;
 }
 
-/// What [`Server::route`](crate::Server::route) accepts: a route with a path,
-/// or a function that returns one, which is what `#[sse("/path")]` makes of
-/// the function it marks.
+/// What [`Server::route`](crate::Server::route) and
+/// [`Server::route_at`](crate::Server::route_at) accept: a route, or a function
+/// that returns one, which is what `#[sse]` makes of the function it marks.
+/// (`route` also needs the route to know its path: [`RoutePath`].)
 ///
 /// The marker `M` only tells the two apart; it is inferred.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a route with a path",
-    label = "`.route(...)` needs a route that knows its path",
-    note = "a route declared with `#[sse]` and no path is mounted with `.route_at(\"/path\", ...)`"
-)]
-///
-/// ```
-/// use sse_runtime::{route::handler, Route, Server, Session};
-/// async fn feed(_session: Session) {}
-/// // A route with a path, or what `#[sse("/path")]` generates.
-/// let server = Server::new().route(handler(feed).at("/feed"));
-/// # drop(server);
-/// ```
-pub trait IntoRoutePath<M> {
-    /// The route.
-    type Route: RoutePath;
-
-    /// Converts into the route.
-    fn into_route(self) -> Self::Route;
-}
-
-impl<R: RoutePath> IntoRoutePath<()> for R {
-    type Route = R;
-
-    fn into_route(self) -> R {
-        self
-    }
-}
-
-impl<F: FnOnce() -> R, R: RoutePath> IntoRoutePath<fn() -> R> for F {
-    type Route = R;
-
-    fn into_route(self) -> R {
-        self()
-    }
-}
-
-/// What [`Server::route_at`](crate::Server::route_at) accepts: a route, or a
-/// function that returns one, which is what `#[sse]` makes of the function it
-/// marks.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a route",
     label = "not an SSE route",

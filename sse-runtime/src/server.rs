@@ -56,7 +56,7 @@ use tokio_util::task::TaskTracker;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
 use crate::request::{Request, LAST_EVENT_ID};
-use crate::route::{HandlerFuture, IntoRoute, IntoRoutePath, Rejection, Route, RoutePath};
+use crate::route::{HandlerFuture, IntoRoute, Rejection, Route, RoutePath};
 use crate::session::Session;
 use crate::stream::{Shared, SseBody};
 
@@ -225,7 +225,11 @@ impl Server {
     /// let server = Server::new().route(handler(feed).at("/feed"));
     /// # let _ = server;
     /// ```
-    pub fn route<M>(self, route: impl IntoRoutePath<M>) -> Self {
+    pub fn route<M, R>(self, route: R) -> Self
+    where
+        R: IntoRoute<M>,
+        R::Route: RoutePath,
+    {
         let route = route.into_route();
         let path = route.path().to_owned();
         self.route_at(path, route)
