@@ -24,8 +24,6 @@
 //! # let _ = sse_runtime::Server::new().state(Config { greeting: "hi" }).route(logs);
 //! ```
 
-use std::net::SocketAddr;
-
 use http::StatusCode;
 
 use crate::request::Request;
@@ -156,11 +154,5 @@ impl FromRequest for PeerAddr {
             .peer_addr()
             .map(PeerAddr)
             .ok_or_else(|| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "no peer address"))
-    }
-}
-
-impl FromRequest for Option<SocketAddr> {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
-        Ok(request.peer_addr())
     }
 }
