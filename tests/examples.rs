@@ -3,88 +3,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::example::Example;
 use support::http::{get, open, request, text};
-
-struct Example {
-    child: Child,
-    addr: SocketAddr,
-    stdout: BufReader<std::process::ChildStdout>,
-}
-
-fn binary(name: &str) -> PathBuf {
-    // target/debug/deps/<this test> → target/debug/examples/<name>
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds the examples (or run `cargo build --examples`)",
-        path.display()
-    );
-    path
-}
-
-impl Example {
-    fn start(name: &str) -> Self {
-        let mut child = Command::new(binary(name))
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("{name} printed {line:?}"))
-            .parse()
-            .unwrap();
-        Self {
-            child,
-            addr,
-            stdout,
-        }
-    }
-
-    /// Sends Ctrl-C (SIGINT) and expects a clean exit soon after.
-    fn interrupt(mut self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "exit status {status}");
-                break;
-            }
-            assert!(Instant::now() < deadline, "did not stop after Ctrl-C");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let rest: Vec<String> = (&mut self.stdout).lines().map(Result::unwrap).collect();
-        assert_eq!(rest.last().map(String::as_str), Some("stopped"), "{rest:?}");
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test]
 async fn events_sends_six_demo_events_one_second_apart_then_closes() {

@@ -1,0 +1,357 @@
+//! End-to-end: headless Chromium, driven over WebDriver (chromedriver), against
+//! the flagship chat example and the two Ktor samples. What the page's own
+//! `EventSource` receives is compared with what the examples send.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
+//! `/usr/bin/chromedriver`; override with `CHROMIUM` and `CHROMEDRIVER`).
+//! Without them each test prints a skip notice and passes, unless
+//! `SSE_REQUIRE_BROWSER=1` (set by `.ci/run`) makes the skip a failure.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use support::example::Example;
+
+/// The flags that work on our machines and in CI: as root, offline, no GPU.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+];
+
+/// A chromedriver process, the Chromium it started, and its throwaway profile.
+struct Browser {
+    client: Client,
+    driver: Child,
+    profile: PathBuf,
+}
+
+fn program(variable: &str, default: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(variable).unwrap_or_else(|| default.into()));
+    path.exists().then_some(path)
+}
+
+impl Browser {
+    /// Starts a browser, or returns `None` after printing why the test is skipped.
+    async fn start(test: &str) -> Option<Self> {
+        let chromium = program("CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+            let why = "Chromium or chromedriver not found \
+                       (apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER)";
+            assert!(
+                !matches!(std::env::var("SSE_REQUIRE_BROWSER").as_deref(), Ok("1")),
+                "{test}: {why}, and SSE_REQUIRE_BROWSER=1 forbids skipping"
+            );
+            eprintln!("SKIPPED {test}: {why}");
+            return None;
+        };
+
+        let mut driver = Command::new(chromedriver)
+            .arg("--port=0")
+            // Its own process group, so a failed test can kill Chromium with it.
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let port = driver_port(&mut driver);
+
+        let profile =
+            std::env::temp_dir().join(format!("sse-dsl-browser-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).expect("profile directory");
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let capabilities = json!({
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+            "timeouts": { "script": 20_000 },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session in headless Chromium");
+        Some(Self {
+            client,
+            driver,
+            profile,
+        })
+    }
+
+    /// Polls `condition` (a JavaScript expression) until it is true.
+    async fn wait_for(&self, condition: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let script = format!("return Boolean({condition});");
+        loop {
+            if self.client.execute(&script, vec![]).await.unwrap() == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {condition}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Ends the WebDriver session, which quits Chromium.
+    async fn stop(self) {
+        self.client
+            .clone()
+            .close()
+            .await
+            .expect("closes the session");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Also reached when a test fails midway: take Chromium down too.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Reads chromedriver's "started successfully on port N" line.
+fn driver_port(driver: &mut Child) -> u16 {
+    let stdout = driver.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("chromedriver output");
+        if let Some(rest) = line.split("on port ").nth(1) {
+            if line.contains("started successfully") {
+                return rest.trim_end_matches('.').parse().expect("a port number");
+            }
+        }
+    }
+    panic!("chromedriver exited without saying its port")
+}
+
+/// Opens an `EventSource` on `path` in the page, records the events named in
+/// `names` until `count` arrived (or the connection fails), then closes it.
+/// Each record is `{type, data, id, at}` with `at` in milliseconds.
+const RECORD: &str = r#"
+const [path, names, count, done] = arguments;
+const got = [];
+const source = new EventSource(path);
+const finish = (error) => { source.close(); done({ got, error }); };
+for (const name of names) {
+  source.addEventListener(name, (e) => {
+    got.push({ type: e.type, data: e.data, id: e.lastEventId, at: performance.now() });
+    if (got.length === count) finish(null);
+  });
+}
+source.onerror = () => finish("error after " + got.length + " events");
+"#;
+
+/// Fetches `path` from the page and returns the response's status and headers
+/// as the browser saw them, then cancels the (endless) body.
+const HEADERS: &str = r#"
+const [path, done] = arguments;
+fetch(path).then(async (response) => {
+  const headers = {};
+  response.headers.forEach((value, name) => { headers[name] = value; });
+  await response.body.cancel();
+  done({ status: response.status, headers });
+}, (error) => done({ error: String(error) }));
+"#;
+
+async fn record(browser: &Browser, path: &str, names: &[&str], count: usize) -> Vec<Value> {
+    let result = browser
+        .client
+        .execute_async(RECORD, vec![json!(path), json!(names), json!(count)])
+        .await
+        .expect("the recording script runs");
+    assert_eq!(result["error"], Value::Null, "{result}");
+    result["got"].as_array().expect("an array").clone()
+}
+
+async fn assert_stream_headers(browser: &Browser, path: &str) {
+    let seen = browser
+        .client
+        .execute_async(HEADERS, vec![json!(path)])
+        .await
+        .expect("the fetch script runs");
+    assert_eq!(seen["status"], 200, "{seen}");
+    let headers = &seen["headers"];
+    assert_eq!(headers["content-type"], "text/event-stream", "{seen}");
+    assert_eq!(headers["cache-control"], "no-store", "{seen}");
+    assert_eq!(headers["x-accel-buffering"], "no", "{seen}");
+}
+
+/// The events as `(type, data)` pairs, for comparing with what was sent.
+fn names_and_data(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().into(),
+                e["data"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ktor_events_sample_in_chromium() {
+    let Some(browser) = Browser::start("ktor_events_sample_in_chromium").await else {
+        return;
+    };
+    let example = Example::start("events");
+    // Any page of the example's origin will do: the stream is same-origin then.
+    browser
+        .client
+        .goto(&format!("http://{}/", example.addr))
+        .await
+        .unwrap();
+
+    let events = record(&browser, "/events", &["message"], 6).await;
+    let want: Vec<(String, String)> = (0..6)
+        .map(|n| ("message".to_string(), format!("demo{n}")))
+        .collect();
+    assert_eq!(names_and_data(&events), want);
+    for pair in events.windows(2) {
+        let gap = pair[1]["at"].as_f64().unwrap() - pair[0]["at"].as_f64().unwrap();
+        assert!((900.0..2500.0).contains(&gap), "events {gap} ms apart");
+    }
+    assert_stream_headers(&browser, "/events").await;
+
+    browser.stop().await;
+    example.interrupt();
+}
+
+#[tokio::test]
+async fn ktor_serialization_sample_in_chromium() {
+    let Some(browser) = Browser::start("ktor_serialization_sample_in_chromium").await else {
+        return;
+    };
+    let example = Example::start("serialization");
+    browser
+        .client
+        .goto(&format!("http://{}/", example.addr))
+        .await
+        .unwrap();
+
+    let events = record(&browser, "/serialization", &["customer", "product"], 2).await;
+    assert_eq!(
+        names_and_data(&events),
+        [
+            (
+                "customer".to_string(),
+                r#"{"id":0,"firstName":"Jet","lastName":"Brains"}"#.to_string()
+            ),
+            (
+                "product".to_string(),
+                r#"{"id":0,"prices":[100,200]}"#.to_string()
+            ),
+        ]
+    );
+    assert_stream_headers(&browser, "/serialization").await;
+
+    browser.stop().await;
+    example.interrupt();
+}
+
+/// Starts recording what `source` (the chat page's own `EventSource`) receives.
+const TAP: &str = r#"
+window.seen = [];
+for (const name of ["join", "message", "leave"]) {
+  source.addEventListener(name, (e) => window.seen.push({ type: e.type, data: e.data }));
+}
+"#;
+
+#[tokio::test]
+async fn chat_page_in_chromium() {
+    let Some(browser) = Browser::start("chat_page_in_chromium").await else {
+        return;
+    };
+    let example = Example::start("chat");
+    let client = &browser.client;
+
+    client
+        .goto(&format!("http://{}/?name=ana", example.addr))
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.getElementById('status').textContent === 'connected as ana'")
+        .await;
+    browser
+        .wait_for("document.getElementById('log').textContent.includes('ana joined')")
+        .await;
+    client.execute(TAP, vec![]).await.unwrap();
+    let ana = client.window().await.unwrap();
+
+    // A second tab: bo joins and says something through the page's form.
+    let bo = client.new_window(true).await.unwrap().handle;
+    client.switch_to_window(bo).await.unwrap();
+    client
+        .goto(&format!("http://{}/?name=bo", example.addr))
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.getElementById('status').textContent === 'connected as bo'")
+        .await;
+    let said = "héllo, “ana” ✓ <b>not bold</b>";
+    client
+        .find(Locator::Id("text"))
+        .await
+        .unwrap()
+        .send_keys(said)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.getElementById('log').textContent.includes('bo: héllo')")
+        .await;
+    client.close_window().await.unwrap();
+
+    client.switch_to_window(ana).await.unwrap();
+    browser.wait_for("window.seen.length === 3").await;
+    let seen = client.execute("return window.seen;", vec![]).await.unwrap();
+    let seen = seen.as_array().unwrap();
+    let message = json!({ "name": "bo", "text": said }).to_string();
+    assert_eq!(
+        names_and_data(seen),
+        [
+            ("join".to_string(), r#"{"name":"bo"}"#.to_string()),
+            ("message".to_string(), message),
+            ("leave".to_string(), r#"{"name":"bo"}"#.to_string()),
+        ]
+    );
+    // The page shows the text as text, not as markup.
+    let shown = client
+        .find(Locator::Css("#log li.message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown, format!("bo: {said}"));
+
+    browser.stop().await;
+    example.interrupt();
+}

@@ -1,0 +1,84 @@
+//! Runs an example program as a user would: the binary `cargo test` built, on a
+//! free port, stopped with Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running example; killed on drop if the test did not stop it.
+pub struct Example {
+    child: Child,
+    pub addr: SocketAddr,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+fn binary(name: &str) -> PathBuf {
+    // target/debug/deps/<this test> → target/debug/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples (or run `cargo build --examples`)",
+        path.display()
+    );
+    path
+}
+
+impl Example {
+    pub fn start(name: &str) -> Self {
+        let mut child = Command::new(binary(name))
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("{name} printed {line:?}"))
+            .parse()
+            .unwrap();
+        Self {
+            child,
+            addr,
+            stdout,
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and expects a clean exit soon after.
+    pub fn interrupt(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "did not stop after Ctrl-C");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rest: Vec<String> = (&mut self.stdout).lines().map(Result::unwrap).collect();
+        assert_eq!(rest.last().map(String::as_str), Some("stopped"), "{rest:?}");
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
