@@ -40,7 +40,7 @@ struct Left {
 }
 
 #[derive(Clone, Debug)]
-enum ChatEvent {
+enum RoomEvent {
     Joined(Joined),
     Message(Message),
     Left(Left),
@@ -48,7 +48,7 @@ enum ChatEvent {
 
 /// The room everyone is in.
 #[derive(Clone)]
-struct Room(broadcast::Sender<ChatEvent>);
+struct Room(broadcast::Sender<RoomEvent>);
 
 #[derive(Deserialize)]
 struct Who {
@@ -64,15 +64,15 @@ async fn chat(
     let name = who.0.name.trim().chars().take(32).collect::<String>();
     let Room(room) = room.0;
     let mut events = room.subscribe();
-    let _ = room.send(ChatEvent::Joined(Joined { name: name.clone() }));
+    let _ = room.send(RoomEvent::Joined(Joined { name: name.clone() }));
     let result = loop {
         tokio::select! {
             () = session.closed() => break Ok(()),
             event = events.recv() => {
                 let sent = match event {
-                    Ok(ChatEvent::Joined(joined)) => session.send(joined).await,
-                    Ok(ChatEvent::Message(message)) => session.send(message).await,
-                    Ok(ChatEvent::Left(left)) => session.send(left).await,
+                    Ok(RoomEvent::Joined(joined)) => session.send(joined).await,
+                    Ok(RoomEvent::Message(message)) => session.send(message).await,
+                    Ok(RoomEvent::Left(left)) => session.send(left).await,
                     // This reader fell behind the room and missed messages.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => break Ok(()),
@@ -83,7 +83,7 @@ async fn chat(
             }
         }
     };
-    let _ = room.send(ChatEvent::Left(Left { name }));
+    let _ = room.send(RoomEvent::Left(Left { name }));
     match result {
         Err(sse_runtime::Error::Closed) => Ok(()),
         other => other,
@@ -109,7 +109,7 @@ async fn site(room: Room, request: Request<Incoming>) -> Response<Full<Bytes>> {
                 .filter(|m| !m.text.trim().is_empty());
             match message {
                 Some(message) => {
-                    let _ = room.0.send(ChatEvent::Message(message));
+                    let _ = room.0.send(RoomEvent::Message(message));
                     plain(StatusCode::NO_CONTENT, "")
                 }
                 None => plain(

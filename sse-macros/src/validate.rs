@@ -17,6 +17,8 @@ pub struct Route {
     pub route: Ident,
     /// `<PascalCase>Session`, the typed session.
     pub session: Ident,
+    /// `<PascalCase>Event`, the enum of the declared event types.
+    pub event_enum: Ident,
     pub path: Option<LitStr>,
     pub serializer: syn::Path,
     pub events: Option<Vec<Event>>,
@@ -31,6 +33,18 @@ pub struct Route {
 pub struct Event {
     pub ty: Type,
     pub name: Option<LitStr>,
+    /// Its variant in the generated `<PascalCase>Event` enum: the type's
+    /// name; `None` when that was reported as an error.
+    pub variant: Option<Ident>,
+}
+
+impl Event {
+    /// The name clients see: `message` when none is declared.
+    pub fn wire_name(&self) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| "message".to_owned(), LitStr::value)
+    }
 }
 
 pub enum Heartbeat {
@@ -59,6 +73,7 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
     let pascal = pascal_case(name);
     let session = Ident::new(&format!("{pascal}Session"), name.span());
     let route_ty = Ident::new(&format!("{pascal}Route"), name.span());
+    let event_enum = Ident::new(&format!("{pascal}Event"), name.span());
     let reported = errors.len();
     let params = match &args.path {
         Some(path) => check_path(path, errors),
@@ -93,6 +108,7 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
     Route {
         route: route_ty,
         session,
+        event_enum,
         path: args.path,
         serializer: serializer(args.serializer),
         events: args.events.map(|decls| check_events(decls, errors)),
@@ -305,56 +321,123 @@ fn serializer(path: Option<syn::Path>) -> syn::Path {
 fn check_events(decls: Vec<EventDecl>, errors: &mut Errors) -> Vec<Event> {
     let mut events: Vec<Event> = Vec::new();
     for EventDecl { ty, name } in decls {
-        let key = ty.to_token_stream().to_string();
+        let key = shown(&ty);
         if events
             .iter()
-            .any(|e| e.ty.to_token_stream().to_string() == key)
+            .any(|e| shown(&e.ty) == key)
         {
-            errors.push(syn::Error::new(
-                ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &ty,
                 format!("`{key}` is declared twice in `events(...)`; list each type once"),
             ));
             continue;
         }
-        if let Some(lit) = &name {
-            let value = lit.value();
-            // A bad name is reported, and the type stays declared without it,
-            // so that its sends do not add errors of their own.
-            if value.contains(['\r', '\n']) {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    "an event name cannot contain a line break (CR or LF)",
-                ));
-                events.push(Event { ty, name: None });
-                continue;
-            }
-            if value.is_empty() {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    "an empty event name is the default `message`: leave the name out",
-                ));
-                events.push(Event { ty, name: None });
-                continue;
-            }
-            let taken = events
-                .iter()
-                .find(|e| e.name.as_ref().is_some_and(|n| n.value() == value));
-            if let Some(other) = taken {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "the event name \"{value}\" is already used by `{}`; each type needs its own \
-                         name so that clients can tell them apart",
-                        other.ty.to_token_stream()
-                    ),
-                ));
-                events.push(Event { ty, name: None });
-                continue;
-            }
+        let variant = variant_name(&ty, &events, errors);
+        // A bad name is reported, and the type stays declared without one (or
+        // out of the decoding), so that its sends add no errors of their own.
+        let name = name.filter(|lit| event_name_ok(lit, errors));
+        let event = Event { ty, name, variant };
+        let wire = event.wire_name();
+        if let Some(other) = events.iter().find(|e| e.wire_name() == wire) {
+            let fix = match &event.name {
+                Some(_) => "give each type its own name".to_owned(),
+                None => format!(
+                    "name it: `{key} = \"{}\"`",
+                    event
+                        .variant
+                        .as_ref()
+                        .map_or_else(|| "event".to_owned(), |v| pascal_to_snake(&v.to_string()))
+                ),
+            };
+            let message = format!(
+                "`{key}` and `{}` would both be sent as \"{wire}\" events, so clients could not \
+                 tell them apart; {fix}",
+                shown(&other.ty)
+            );
+            errors.push(match &event.name {
+                Some(lit) => syn::Error::new(lit.span(), message),
+                None => syn::Error::new_spanned(&event.ty, message),
+            });
         }
-        events.push(Event { ty, name });
+        events.push(event);
     }
     events
+}
+
+fn event_name_ok(lit: &LitStr, errors: &mut Errors) -> bool {
+    let value = lit.value();
+    let problem = if value.contains(['\r', '\n']) {
+        "an event name cannot contain a line break (CR or LF)"
+    } else if value.is_empty() {
+        "an empty event name is the default `message`: leave the name out"
+    } else {
+        return true;
+    };
+    errors.push(syn::Error::new(lit.span(), problem));
+    false
+}
+
+/// The variant of a declared type in the generated enum: the last segment of
+/// its path, in upper camel case (`Customer`, `model::Product` → `Product`,
+/// `Vec<Item>` → `Vec`, `u32` → `U32`).
+fn variant_name(ty: &Type, events: &[Event], errors: &mut Errors) -> Option<Ident> {
+    let Type::Path(path) = ty else {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            "an event type must be a named type, such as a struct or a type alias: \
+             `type Note = &'static str;` then `events(Note)`",
+        ));
+        return None;
+    };
+    // Upper camel case, so that `u32` becomes `U32` and the enum stays lint-clean.
+    let last = &path.path.segments.last()?.ident;
+    let variant = Ident::new(&pascal_case(last), last.span());
+    if let Some(other) = events.iter().find(|e| e.variant.as_ref() == Some(&variant)) {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!(
+                "`{}` and `{}` would both be the variant `{variant}` of the route's event enum; \
+                 declare one through a type alias with another name",
+                shown(ty),
+                shown(&other.ty)
+            ),
+        ));
+        return None;
+    }
+    Some(variant)
+}
+
+/// A type as written, without the spaces token printing adds (`v1::Customer`,
+/// `Vec<u8>`).
+pub fn shown(ty: &Type) -> String {
+    let printed = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(printed.len());
+    let mut chars = printed.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let joins = |c: char| matches!(c, ':' | '<' | '>' | '&' | ',');
+        // Keep a space only between two word-like tokens, or after a comma.
+        if c == ' ' && (out.ends_with(joins) || next.is_some_and(joins)) {
+            if out.ends_with(',') {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `ProductUpdate` → `product_update`, for suggesting an event name.
+fn pascal_to_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 fn heartbeat(lit: &LitStr, errors: &mut Errors) -> Heartbeat {
@@ -415,6 +498,27 @@ fn duration_ms(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_are_shown_as_written() {
+        for written in [
+            "v1::Customer",
+            "Vec<u8>",
+            "&'static str",
+            "HashMap<String, Vec<u8>>",
+            "::std::string::String",
+            "Box<dyn Error>",
+        ] {
+            let ty: Type = syn::parse_str(written).unwrap();
+            assert_eq!(shown(&ty), written);
+        }
+    }
+
+    #[test]
+    fn snake_case_suggestions() {
+        assert_eq!(pascal_to_snake("ProductUpdate"), "product_update");
+        assert_eq!(pascal_to_snake("U32"), "u32");
+    }
 
     #[test]
     fn pascal_case_names() {

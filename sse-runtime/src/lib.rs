@@ -37,6 +37,8 @@
 // Lets the runtime's own tests and docs use the macro, whose code names `::sse_runtime`.
 extern crate self as sse_runtime;
 
+#[cfg(feature = "client")]
+pub mod client;
 mod error;
 pub mod event;
 pub mod extract;
@@ -68,9 +70,11 @@ pub mod __private {
 
     pub use crate::extract::FromRequest;
     pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions};
-    pub use crate::serializer::{DataWriter, Json, SerializeError, Serializer, Text};
+    pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
-    pub use crate::typed::{send_declared, Declared, EncodeWith, EventOf};
+    pub use crate::typed::{
+        send_declared, DecodeEvent, DecodeWith, Declared, DeclaredEvents, EncodeWith, EventOf,
+    };
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
 
     use crate::Request;

@@ -58,6 +58,30 @@ pub trait Serializer<T: ?Sized>: Send + Sync + 'static {
     fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError>;
 }
 
+/// Decodes event data into values of type `T`: what a [`Serializer`] wrote,
+/// read back by the [client](crate::client).
+///
+/// Implemented by [`Text`] for every `T: FromStr` and by [`Json`] for every
+/// `T: serde::de::DeserializeOwned`.
+///
+/// ```
+/// use sse_runtime::serializer::{Decode, Json};
+///
+/// let prices: Vec<u32> = Json.decode("[100,200]").unwrap();
+/// assert_eq!(prices, [100, 200]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the serializer `{Self}` cannot decode event data into `{T}`",
+    label = "`{Self}` cannot decode `{T}`",
+    note = "`Text` decodes types that implement `std::str::FromStr`; `Json` decodes types that \
+            implement `serde::Deserialize` (add `#[derive(serde::Deserialize)]`); a custom \
+            serializer needs `impl Decode<{T}> for {Self}`"
+)]
+pub trait Decode<T>: Send + Sync + 'static {
+    /// Decodes one event's data.
+    fn decode(&self, data: &str) -> Result<T, DecodeError>;
+}
+
 /// The default serializer: a value's `Display` form.
 ///
 /// ```
@@ -95,6 +119,22 @@ impl<T: fmt::Display + ?Sized> Serializer<T> for Text {
 impl<T: serde::Serialize + ?Sized> Serializer<T> for Json {
     fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
         serde_json::to_writer(out, value).map_err(SerializeError::new)
+    }
+}
+
+impl<T> Decode<T> for Text
+where
+    T: std::str::FromStr,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn decode(&self, data: &str) -> Result<T, DecodeError> {
+        data.parse().map_err(DecodeError::new)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decode<T> for Json {
+    fn decode(&self, data: &str) -> Result<T, DecodeError> {
+        serde_json::from_str(data).map_err(DecodeError::new)
     }
 }
 
@@ -185,6 +225,34 @@ impl SerializeError {
     /// ```
     pub fn msg(message: String) -> Self {
         Self::new(message)
+    }
+}
+
+/// Event data could not be decoded into the expected type.
+///
+/// ```
+/// use sse_runtime::serializer::{Decode, Json};
+///
+/// let err = Decode::<u32>::decode(&Json, "\"seven\"").unwrap_err();
+/// assert!(err.to_string().starts_with("could not decode the event data: "));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("could not decode the event data: {source}")]
+pub struct DecodeError {
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl DecodeError {
+    /// Wraps the error a decoder failed with.
+    ///
+    /// ```
+    /// let err = sse_runtime::serializer::DecodeError::new("not a number");
+    /// # let _ = err;
+    /// ```
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            source: source.into(),
+        }
     }
 }
 
