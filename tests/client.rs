@@ -49,7 +49,9 @@ fn cases() -> Vec<Case> {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|e| Message::new(text(&e["type"]), text(&e["data"]), text(&e["lastEventId"])))
+                    .map(|e| {
+                        Message::new(text(&e["type"]), text(&e["data"]), text(&e["lastEventId"]))
+                    })
                     .collect(),
                 last_event_id: text(&case["expected_last_event_id_at_eof"]),
                 retry_ms: case
@@ -184,7 +186,10 @@ fn an_event_over_the_limit_fails() {
 
 #[test]
 fn retry_digits_only_with_leading_zeros_and_no_overflow() {
-    let parsed = parse(b"retry: 03000\nretry: +1\nretry: 1_0\nretry: \xd9\xa1\n", "");
+    let parsed = parse(
+        b"retry: 03000\nretry: +1\nretry: 1_0\nretry: \xd9\xa1\n",
+        "",
+    );
     assert_eq!(parsed.retries, [std::time::Duration::from_millis(3000)]);
     let huge = parse(b"retry: 99999999999999999999999999\n", "");
     assert_eq!(huge.retries, [std::time::Duration::from_millis(u64::MAX)]);

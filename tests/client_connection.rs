@@ -70,7 +70,9 @@ async fn scripted(case: Value) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
 }
 
 fn parse_head(head: &[u8]) -> Seen {
-    let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let request_line = String::from_utf8_lossy(lines.next().unwrap()).into_owned();
     let path = request_line.split(' ').nth(1).unwrap().to_owned();
     let headers = lines
@@ -146,7 +148,8 @@ fn stops(items: &[Item]) -> bool {
 }
 
 /// What only a browser does: CORS preflights for cross-origin requests.
-const BROWSER_ONLY: &[&str] = &["cross-origin reconnect with CORS-unsafe Last-Event-ID needs preflight"];
+const BROWSER_ONLY: &[&str] =
+    &["cross-origin reconnect with CORS-unsafe Last-Event-ID needs preflight"];
 
 #[tokio::test]
 async fn connection_cases() {
@@ -171,8 +174,7 @@ async fn run_case(name: &str, case: &Value) {
         .build()
         .unwrap();
 
-    let succeeds = expected["open_event"] != false
-        && expected["ready_state_after"] != "CLOSED"
+    let succeeds = expected["open_event"] != false && expected["ready_state_after"] != "CLOSED"
         || expected["reconnects"] == "once, then stops";
     if !succeeds {
         // Failed for good: one error, then nothing, and no second request.
@@ -194,7 +196,10 @@ async fn run_case(name: &str, case: &Value) {
         None => in_body.iter().map(|m| m.data.as_str()).collect(),
     };
     let items = drain(&mut events, |items| messages(items).len() == want.len()).await;
-    assert!(matches!(items.first(), Some(Item::Ok(Received::Open))), "{name}: {items:?}");
+    assert!(
+        matches!(items.first(), Some(Item::Ok(Received::Open))),
+        "{name}: {items:?}"
+    );
     let data: Vec<&str> = messages(&items).iter().map(|m| m.data.as_str()).collect();
     assert_eq!(data, want, "{name}: messages");
     if let Some(id) = expected["lastEventId"].as_str() {
@@ -208,7 +213,11 @@ async fn run_case(name: &str, case: &Value) {
         events.close();
         assert!(events.next().await.is_none(), "{name}: events after close");
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(seen.lock().unwrap().len(), 1, "{name}: reconnected after close");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "{name}: reconnected after close"
+        );
         return;
     }
 
@@ -216,7 +225,11 @@ async fn run_case(name: &str, case: &Value) {
     let after = drain(&mut events, |items| opens(items) == 1 || stops(items)).await;
     let requests = seen.lock().unwrap().clone();
     let first = &requests[0];
-    assert_eq!(first.header("accept"), Some(&b"text/event-stream"[..]), "{name}");
+    assert_eq!(
+        first.header("accept"),
+        Some(&b"text/event-stream"[..]),
+        "{name}"
+    );
     assert_eq!(first.header("last-event-id"), None, "{name}");
     let reconnect = requests.iter().rfind(|r| r.path == "/events").unwrap();
     assert!(requests.len() >= 2, "{name}: no reconnect");
@@ -227,7 +240,11 @@ async fn run_case(name: &str, case: &Value) {
             Value::String(text) => Some(text.split(" as ").next().unwrap().as_bytes()),
             other => panic!("{other}"),
         };
-        assert_eq!(reconnect.header("last-event-id"), want, "{name}: Last-Event-ID");
+        assert_eq!(
+            reconnect.header("last-event-id"),
+            want,
+            "{name}: Last-Event-ID"
+        );
     }
     if expected["reconnects"] == "once, then stops" {
         assert!(
@@ -235,7 +252,10 @@ async fn run_case(name: &str, case: &Value) {
             "{name}: {after:?}"
         );
     } else {
-        assert!(matches!(&after[..], [Item::Ok(Received::Open)]), "{name}: {after:?}");
+        assert!(
+            matches!(&after[..], [Item::Ok(Received::Open)]),
+            "{name}: {after:?}"
+        );
         events.close();
         assert!(events.next().await.is_none(), "{name}");
     }
@@ -274,7 +294,13 @@ async fn gives_up_after_the_allowed_attempts() {
         .unwrap();
     let items = drain(&mut events, stops).await;
     assert!(
-        matches!(&items[..], [Item::Err(ClientError::GaveUp { attempts: 3, .. }), Item::End]),
+        matches!(
+            &items[..],
+            [
+                Item::Err(ClientError::GaveUp { attempts: 3, .. }),
+                Item::End
+            ]
+        ),
         "{items:?}"
     );
 }

@@ -93,7 +93,11 @@ async fn the_route_declaration_types_the_client() {
     match next(&mut events).await {
         Err(err @ ClientError::Decode { .. }) => {
             assert!(!err.is_terminal());
-            assert!(err.to_string().starts_with("the \"customer\" event did not decode"), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("the \"customer\" event did not decode"),
+                "{err}"
+            );
         }
         _ => panic!("expected a decode error"),
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use sse_runtime::{Encoder, Event};
 use sse_runtime::client::Message;
+use sse_runtime::{Encoder, Event};
 use support::parser::parse;
 
 fn event_from(input: &Value) -> Event {

@@ -322,10 +322,7 @@ fn check_events(decls: Vec<EventDecl>, errors: &mut Errors) -> Vec<Event> {
     let mut events: Vec<Event> = Vec::new();
     for EventDecl { ty, name } in decls {
         let key = shown(&ty);
-        if events
-            .iter()
-            .any(|e| shown(&e.ty) == key)
-        {
+        if events.iter().any(|e| shown(&e.ty) == key) {
             errors.push(syn::Error::new_spanned(
                 &ty,
                 format!("`{key}` is declared twice in `events(...)`; list each type once"),

@@ -30,7 +30,9 @@
 //! Modules, one concept each: [`event`] (events and their encoding),
 //! [`serializer`] (typed data), [`session`] (what a handler writes to),
 //! [`heartbeat`], [`request`], [`extract`] (handler arguments), [`route`],
-//! [`typed`] (what `#[sse]` declares) and [`server`].
+//! [`typed`] (what `#[sse]` declares), [`server`], and with the `client`
+//! feature, `client` (a conforming `EventSource`, typed by the same
+//! declarations).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -73,7 +75,7 @@ pub mod __private {
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
     pub use crate::typed::{
-        send_declared, DecodeEvent, DecodeWith, Declared, DeclaredEvents, EncodeWith, EventOf,
+        send_declared, Declared, DeclaredEvents, DecodeEvent, DecodeWith, EncodeWith, EventOf,
     };
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
 
@@ -99,6 +101,6 @@ pub mod __private {
 }
 
 /// The README's code compiles (`cargo test --doc`).
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "client"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

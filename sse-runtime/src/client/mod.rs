@@ -378,7 +378,10 @@ impl Builder {
     pub fn build(self) -> Result<EventSource, ClientError> {
         let url = parse_url(&self.url)?;
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/event-stream"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         for (name, value) in &self.headers {
             let name = HeaderName::try_from(name.as_str())
@@ -417,7 +420,9 @@ impl Builder {
 
 enum State {
     /// Connect when `at` is reached (`None`: at once).
-    Connecting { at: Option<Instant> },
+    Connecting {
+        at: Option<Instant>,
+    },
     Open(Incoming),
     Closed,
 }
@@ -785,7 +790,9 @@ fn parse_url(url: &str) -> Result<Uri, ClientError> {
     };
     let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
     if uri.scheme().is_none() || uri.authority().is_none() {
-        return Err(invalid("expected an absolute URL, such as http://host:port/path"));
+        return Err(invalid(
+            "expected an absolute URL, such as http://host:port/path",
+        ));
     }
     Ok(uri)
 }
@@ -793,7 +800,9 @@ fn parse_url(url: &str) -> Result<Uri, ClientError> {
 /// `text/event-stream` as a MIME essence: case-insensitive, parameters allowed.
 fn is_event_stream(value: &HeaderValue) -> bool {
     let essence = value.as_bytes().split(|&b| b == b';').next().unwrap_or(&[]);
-    essence.trim_ascii().eq_ignore_ascii_case(b"text/event-stream")
+    essence
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"text/event-stream")
 }
 
 /// Resolves a redirect's `Location` against the URL that answered it.
@@ -838,7 +847,12 @@ mod tests {
 
     #[test]
     fn event_stream_essence() {
-        for ok in ["text/event-stream", "Text/Event-Stream", "text/event-stream; charset=utf-8", "text/event-stream;"] {
+        for ok in [
+            "text/event-stream",
+            "Text/Event-Stream",
+            "text/event-stream; charset=utf-8",
+            "text/event-stream;",
+        ] {
             assert!(is_event_stream(&HeaderValue::from_static(ok)), "{ok}");
         }
         for bad in ["x bogus", "text/plain", "text/event-streams", ""] {

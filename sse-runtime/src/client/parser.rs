@@ -337,7 +337,9 @@ impl Parser {
             None => (line, &[][..]),
         };
         match field {
-            b"" => self.frames.push_back(Frame::Comment(text(value).into_owned())),
+            b"" => self
+                .frames
+                .push_back(Frame::Comment(text(value).into_owned())),
             b"event" => {
                 self.event_type.clear();
                 self.event_type.push_str(&text(value));
@@ -398,8 +400,10 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// ASCII digits as a number; beyond `u64::MAX`, `u64::MAX` (as long a wait
 /// as can be) rather than an overflow.
 fn decimal(digits: &[u8]) -> u64 {
-    digits.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
-    .unwrap_or(u64::MAX)
+    digits
+        .iter()
+        .try_fold(0u64, |n, &d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+        .unwrap_or(u64::MAX)
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::{ClientError, EventSource, Received};
-use crate::typed::{DecodeEvent, DeclaredEvents};
+use crate::typed::{DeclaredEvents, DecodeEvent};
 
 /// An [`EventSource`] that yields the route `R`'s generated event enum: each
 /// event is chosen by its name among the types `#[sse(..., events(...))]`
@@ -47,7 +47,9 @@ pub struct TypedEventSource<R> {
 
 impl<R> fmt::Debug for TypedEventSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedEventSource").field(&self.inner).finish()
+        f.debug_tuple("TypedEventSource")
+            .field(&self.inner)
+            .finish()
     }
 }
 
