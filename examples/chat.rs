@@ -6,8 +6,12 @@
 //! cargo run --example chat              # then open http://127.0.0.1:8080
 //! ```
 //!
-//! The room is a `tokio::sync::broadcast` channel for now; it will move to the
-//! runtime's broadcast hub, which adds resuming with `Last-Event-ID`.
+//! The room is a broadcast [`Hub`]: every event is encoded once for all
+//! readers and numbered. The page remembers what it showed and the last id it
+//! saw, so after a reload it asks to resume after that id and gets exactly
+//! what it missed; after a server restart `EventSource` reconnects with
+//! `Last-Event-ID` by itself, and the page is told (`history-lost`) that the
+//! old room's history is gone.
 
 mod common;
 
@@ -16,9 +20,9 @@ use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
-use sse_runtime::extract::{Query, State};
+use sse_runtime::extract::{LastEventId, Query, State};
+use sse_runtime::hub::Hub;
 use sse_runtime::{sse, Server};
-use tokio::sync::broadcast;
 
 /// Someone opened the page.
 #[derive(Clone, Debug, Serialize)]
@@ -39,59 +43,53 @@ struct Left {
     name: String,
 }
 
-#[derive(Clone, Debug)]
-enum RoomEvent {
-    Joined(Joined),
-    Message(Message),
-    Left(Left),
-}
-
-/// The room everyone is in.
-#[derive(Clone)]
-struct Room(broadcast::Sender<RoomEvent>);
-
 #[derive(Deserialize)]
 struct Who {
     name: String,
+    /// The last event id the page saw before it was reloaded (a new
+    /// `EventSource` cannot send `Last-Event-ID` itself).
+    last: Option<String>,
 }
 
-#[sse("/chat", serializer = Json, events(Joined = "join", Message = "message", Left = "leave"))]
+#[sse(
+    "/chat",
+    serializer = Json,
+    events(Joined = "join", Message = "message", Left = "leave"),
+    retry = "1s"
+)]
 async fn chat(
     session: ChatSession,
     who: Query<Who>,
-    room: State<Room>,
+    reconnect: LastEventId,
+    room: State<Hub<ChatRoute>>,
 ) -> Result<(), sse_runtime::Error> {
-    let name = who.0.name.trim().chars().take(32).collect::<String>();
-    let Room(room) = room.0;
-    let mut events = room.subscribe();
-    let _ = room.send(RoomEvent::Joined(Joined { name: name.clone() }));
-    let result = loop {
-        tokio::select! {
-            () = session.closed() => break Ok(()),
-            event = events.recv() => {
-                let sent = match event {
-                    Ok(RoomEvent::Joined(joined)) => session.send(joined).await,
-                    Ok(RoomEvent::Message(message)) => session.send(message).await,
-                    Ok(RoomEvent::Left(left)) => session.send(left).await,
-                    // This reader fell behind the room and missed messages.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break Ok(()),
-                };
-                if let Err(err) = sent {
-                    break Err(err);
-                }
-            }
+    let Who { name, last } = who.0;
+    // On a reconnect `EventSource` sends the newest id it saw as a header; the
+    // URL's `last` is from when the page loaded.
+    let last = reconnect.0.or(last);
+    let name: String = name.trim().chars().take(32).collect();
+    let room = room.0;
+    let joined = Joined { name: name.clone() };
+    let Ok(join_id) = room.publish(joined.clone()).await else {
+        return Ok(()); // the room is closed: the server is stopping
+    };
+    let after = match last.filter(|id| !id.is_empty()) {
+        // A reloaded or reconnecting page: everything after what it saw, its
+        // own join included.
+        Some(last) => last,
+        // A new page: its own join, then everything after it.
+        None => {
+            session.send(joined).id(join_id.to_string()).await?;
+            join_id.to_string()
         }
     };
-    let _ = room.send(RoomEvent::Left(Left { name }));
-    match result {
-        Err(sse_runtime::Error::Closed) => Ok(()),
-        other => other,
-    }
+    let served = room.subscribe().after(Some(after)).serve(&session).await;
+    let _ = room.publish(Left { name }).await;
+    served.map(drop)
 }
 
 /// Serves the page and takes posted messages.
-async fn site(room: Room, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn site(room: Hub<ChatRoute>, request: Request<Incoming>) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/") => {
             let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
@@ -108,10 +106,10 @@ async fn site(room: Room, request: Request<Incoming>) -> Response<Full<Bytes>> {
                 .and_then(|body| serde_json::from_slice::<Message>(&body.to_bytes()).ok())
                 .filter(|m| !m.text.trim().is_empty());
             match message {
-                Some(message) => {
-                    let _ = room.0.send(RoomEvent::Message(message));
-                    plain(StatusCode::NO_CONTENT, "")
-                }
+                Some(message) => match room.publish(message).await {
+                    Ok(_) => plain(StatusCode::NO_CONTENT, ""),
+                    Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the room is closed\n"),
+                },
                 None => plain(
                     StatusCode::BAD_REQUEST,
                     "expected {\"name\": ..., \"text\": ...}\n",
@@ -131,7 +129,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (listener, addr) = common::listen().await?;
-    let room = Room(broadcast::channel(256).0);
+    let room = Hub::<ChatRoute>::builder().history(500).build();
     println!("listening on http://{addr}");
     println!("open http://{addr} in a browser (two tabs make a conversation)");
     println!("or: curl -N 'http://{addr}/chat?name=curl'");
@@ -155,7 +153,7 @@ const PAGE: &str = r#"<!doctype html>
   body { font: 16px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; }
   #log { list-style: none; padding: 0; min-height: 12rem; }
   #log li { padding: .2rem 0; }
-  .join, .leave { color: #777; font-style: italic; }
+  .join, .leave, .notice { color: #777; font-style: italic; }
   form { display: flex; gap: .5rem; }
   #text { flex: 1; }
 </style>
@@ -167,21 +165,35 @@ const PAGE: &str = r#"<!doctype html>
   const name = new URLSearchParams(location.search).get("name") || "guest" + Math.floor(Math.random() * 1000);
   const log = document.getElementById("log");
   const status = document.getElementById("status");
-  function show(kind, text) {
+  // What this tab showed and the last event id it saw, kept across reloads.
+  const memory = "chat:" + name;
+  const saved = JSON.parse(sessionStorage.getItem(memory) || '{"last": "", "items": []}');
+  function render(kind, text) {
     const item = document.createElement("li");
     item.className = kind;
     item.textContent = text;
     log.appendChild(item);
   }
-  const source = new EventSource("/chat?name=" + encodeURIComponent(name));
+  function show(kind, text, event) {
+    render(kind, text);
+    saved.items = saved.items.concat([[kind, text]]).slice(-200);
+    if (event) saved.last = event.lastEventId;
+    sessionStorage.setItem(memory, JSON.stringify(saved));
+  }
+  saved.items.forEach(([kind, text]) => render(kind, text));
+  // A new EventSource cannot send Last-Event-ID: pass it in the URL. Later
+  // reconnects (a server restart) send the header themselves.
+  const resume = saved.last ? "&last=" + encodeURIComponent(saved.last) : "";
+  const source = new EventSource("/chat?name=" + encodeURIComponent(name) + resume);
   source.onopen = () => { status.textContent = "connected as " + name; };
   source.onerror = () => { status.textContent = "reconnecting…"; };
-  source.addEventListener("join", (e) => show("join", JSON.parse(e.data).name + " joined"));
-  source.addEventListener("leave", (e) => show("leave", JSON.parse(e.data).name + " left"));
+  source.addEventListener("join", (e) => show("join", JSON.parse(e.data).name + " joined", e));
+  source.addEventListener("leave", (e) => show("leave", JSON.parse(e.data).name + " left", e));
   source.addEventListener("message", (e) => {
     const message = JSON.parse(e.data);
-    show("message", message.name + ": " + message.text);
+    show("message", message.name + ": " + message.text, e);
   });
+  source.addEventListener("history-lost", () => show("notice", "(some messages were missed)"));
   document.getElementById("form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = document.getElementById("text");

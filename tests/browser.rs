@@ -355,3 +355,70 @@ async fn chat_page_in_chromium() {
     browser.stop().await;
     example.interrupt();
 }
+
+/// The chat page's messages, as shown.
+async fn shown_messages(browser: &Browser) -> Vec<String> {
+    let shown = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#log li.message')].map(li => li.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(shown).unwrap()
+}
+
+async fn say(addr: std::net::SocketAddr, text: &str) {
+    let body = json!({ "name": "bo", "text": text }).to_string();
+    assert_eq!(support::http::post_json(addr, "/send", &body).await, 204);
+}
+
+#[tokio::test]
+async fn chat_page_resumes_after_a_reload_and_a_server_restart_in_chromium() {
+    let Some(browser) =
+        Browser::start("chat_page_resumes_after_a_reload_and_a_server_restart_in_chromium").await
+    else {
+        return;
+    };
+    let example = Example::start("chat");
+    let addr = example.addr;
+    let page = format!("http://{addr}/?name=ana");
+    let connected = "document.getElementById('status').textContent === 'connected as ana'";
+    let showing =
+        |text: &str| format!("document.getElementById('log').textContent.includes('{text}')");
+
+    browser.client.goto(&page).await.unwrap();
+    browser.wait_for(connected).await;
+    say(addr, "one").await;
+    browser.wait_for(&showing("bo: one")).await;
+
+    // Away from the page while bo goes on, then back: exactly what was missed.
+    browser.client.goto("about:blank").await.unwrap();
+    say(addr, "two").await;
+    say(addr, "three").await;
+    browser.client.goto(&page).await.unwrap();
+    browser.wait_for(&showing("bo: three")).await;
+    assert_eq!(
+        shown_messages(&browser).await,
+        ["bo: one", "bo: two", "bo: three"]
+    );
+
+    // The server restarts on the same port: EventSource reconnects with
+    // Last-Event-ID, and the page is told the old history is gone.
+    example.interrupt();
+    let example = Example::start_on("chat", addr.port());
+    browser
+        .wait_for(&showing("(some messages were missed)"))
+        .await;
+    browser.wait_for(connected).await;
+    say(addr, "four").await;
+    browser.wait_for(&showing("bo: four")).await;
+    assert_eq!(
+        shown_messages(&browser).await,
+        ["bo: one", "bo: two", "bo: three", "bo: four"]
+    );
+
+    browser.stop().await;
+    example.interrupt();
+}

@@ -5,8 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use sse_runtime::client::EventSource;
 use support::example::Example;
-use support::http::{get, open, request, text};
+use support::http::{get, open, post_json, request, text};
 
 #[tokio::test]
 async fn events_sends_six_demo_events_one_second_apart_then_closes() {
@@ -43,7 +44,7 @@ async fn serialization_sends_typed_json_events_with_names() {
 }
 
 #[tokio::test]
-async fn chat_serves_its_page_and_relays_typed_events() {
+async fn chat_serves_its_page_relays_typed_events_and_resumes() {
     let example = Example::start("chat");
     let addr = example.addr;
     let (status, headers, page) = text(request(addr, get(addr, "/", &[])).await).await;
@@ -51,44 +52,46 @@ async fn chat_serves_its_page_and_relays_typed_events() {
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert!(page.contains("new EventSource(\"/chat?name=\""));
 
-    let mut ana = open(addr, "/chat?name=ana").await;
-    assert_eq!(
-        ana.next_block().await.unwrap(),
-        "event: join\ndata: {\"name\":\"ana\"}\n\n"
-    );
-    let mut bo = open(addr, "/chat?name=bo").await;
-    assert_eq!(
-        bo.next_block().await.unwrap(),
-        "event: join\ndata: {\"name\":\"bo\"}\n\n"
-    );
-    assert_eq!(
-        ana.next_block().await.unwrap(),
-        "event: join\ndata: {\"name\":\"bo\"}\n\n"
-    );
+    let chat = |query: &str| {
+        EventSource::builder(format!("http://{addr}/chat?{query}"))
+            .build()
+            .unwrap()
+    };
+    let said = r#"{"name":"bo","text":"hi\nthere"}"#;
+    let mut ana = chat("name=ana");
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"ana"}"#.into()));
+    let mut bo = chat("name=bo");
+    assert_eq!(event(&mut bo).await, ("join", r#"{"name":"bo"}"#.into()));
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"bo"}"#.into()));
+    let joined_bo = ana.last_event_id().to_owned();
 
-    let post = http::Request::post(format!("http://{addr}/send"))
-        .header("host", addr.to_string())
-        .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from(
-            r#"{"name":"bo","text":"hi\nthere"}"#,
-        )))
-        .unwrap();
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    assert_eq!(sender.send_request(post).await.unwrap().status(), 204);
-
-    let said = "event: message\ndata: {\"name\":\"bo\",\"text\":\"hi\\nthere\"}\n\n";
-    assert_eq!(ana.next_block().await.unwrap(), said);
-    assert_eq!(bo.next_block().await.unwrap(), said);
+    assert_eq!(post_json(addr, "/send", said).await, 204);
+    assert_eq!(event(&mut ana).await, ("message", said.into()));
+    assert_eq!(event(&mut bo).await, ("message", said.into()));
     drop(bo);
-    assert_eq!(
-        ana.next_block().await.unwrap(),
-        "event: leave\ndata: {\"name\":\"bo\"}\n\n"
-    );
-    drop(ana);
+    assert_eq!(event(&mut ana).await, ("leave", r#"{"name":"bo"}"#.into()));
+
+    // A reloaded page passes the last id it saw and gets exactly what followed.
+    let mut back = chat(&format!("name=cy&last={joined_bo}"));
+    assert_eq!(event(&mut back).await, ("message", said.into()));
+    assert_eq!(event(&mut back).await, ("leave", r#"{"name":"bo"}"#.into()));
+    assert_eq!(event(&mut back).await, ("join", r#"{"name":"cy"}"#.into()));
+    drop((ana, back));
     example.interrupt();
+}
+
+/// The next message's event name and data.
+async fn event(events: &mut EventSource) -> (&'static str, String) {
+    let message = tokio::time::timeout(Duration::from_secs(5), events.next_message())
+        .await
+        .expect("an event in time")
+        .expect("the client goes on")
+        .expect("no error");
+    let name = match message.event.as_str() {
+        "join" => "join",
+        "message" => "message",
+        "leave" => "leave",
+        other => panic!("unexpected event {other:?}"),
+    };
+    (name, message.data)
 }

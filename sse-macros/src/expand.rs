@@ -129,6 +129,12 @@ fn session(route: &Route) -> TokenStream {
             }
         }
 
+        impl ::sse_runtime::__private::SessionOf<#name> for #session {
+            fn session(&self) -> &::sse_runtime::__private::Session {
+                &self.inner
+            }
+        }
+
         impl ::core::ops::Deref for #session {
             type Target = ::sse_runtime::__private::Session;
 

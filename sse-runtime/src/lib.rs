@@ -30,6 +30,7 @@
 //! Modules, one concept each: [`event`] (events and their encoding),
 //! [`serializer`] (typed data), [`session`] (what a handler writes to),
 //! [`heartbeat`], [`request`], [`extract`] (handler arguments), [`route`],
+//! [`hub`] (broadcast with replay),
 //! [`typed`] (what `#[sse]` declares), [`server`], and with the `client`
 //! feature, `client` (a conforming `EventSource`, typed by the same
 //! declarations).
@@ -45,6 +46,7 @@ mod error;
 pub mod event;
 pub mod extract;
 pub mod heartbeat;
+pub mod hub;
 pub mod request;
 pub mod route;
 pub mod serializer;
@@ -76,6 +78,7 @@ pub mod __private {
     pub use crate::session::{SendEvent, SendValue};
     pub use crate::typed::{
         send_declared, Declared, DeclaredEvents, DecodeEvent, DecodeWith, EncodeWith, EventOf,
+        SessionOf,
     };
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
 

@@ -70,6 +70,11 @@ impl Session {
         Self { shared }
     }
 
+    /// The stream state, for writers of pre-encoded events (the hub).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// The request that opened this stream.
     ///
     /// ```no_run

@@ -198,3 +198,16 @@ impl<S: Decode<T> + Default, T> DecodeWith<S> for T {
         S::default().decode(data)
     }
 }
+
+/// The session of route `R`: what a [`Hub<R>`](crate::hub::Hub) serves into.
+/// `#[sse]` implements it for the session type it generates, so a hub can
+/// only feed the route whose events it publishes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the session of the route `{R}`",
+    label = "a `Hub<{R}>` serves only the session of `{R}`",
+    note = "serve the hub of this route, `Hub<ThisRoute>`, whose `publish` accepts this route's event types"
+)]
+pub trait SessionOf<R> {
+    /// The untyped session.
+    fn session(&self) -> &Session;
+}

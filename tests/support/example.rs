@@ -34,8 +34,13 @@ fn binary(name: &str) -> PathBuf {
 
 impl Example {
     pub fn start(name: &str) -> Self {
+        Self::start_on(name, 0)
+    }
+
+    /// Starts it on `port` (`0`: any free port).
+    pub fn start_on(name: &str, port: u16) -> Self {
         let mut child = Command::new(binary(name))
-            .env("PORT", "0")
+            .env("PORT", port.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

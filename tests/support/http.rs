@@ -181,3 +181,18 @@ pub async fn text(
         String::from_utf8(bytes.to_vec()).unwrap(),
     )
 }
+
+/// POSTs a JSON body and returns the response status.
+pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> u16 {
+    let post = http::Request::post(format!("http://{addr}{path}"))
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(Bytes::from(json.to_owned())))
+        .unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender.send_request(post).await.unwrap().status().as_u16()
+}

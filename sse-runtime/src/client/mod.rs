@@ -813,22 +813,25 @@ fn redirect_target(from: &Uri, headers: &HeaderMap) -> Result<Uri, String> {
         .to_str()
         .map_err(|_| "a Location that is not ASCII".to_owned())?;
     let bad = || format!("cannot follow Location {location:?}");
-    let target: Uri = location.parse().map_err(|_| bad())?;
-    if target.scheme().is_some() {
-        return Ok(target);
+    if let Ok(absolute) = location.parse::<Uri>() {
+        if absolute.scheme().is_some() {
+            return Ok(absolute);
+        }
     }
-    let mut parts = from.clone().into_parts();
-    if let Some(authority) = target.authority() {
+    let scheme = from.scheme_str().unwrap_or("http");
+    if location.starts_with("//") {
         // Scheme-relative: `//host/path`.
-        parts.authority = Some(authority.clone());
-        parts.path_and_query = target.path_and_query().cloned();
-    } else if location.starts_with('/') {
-        parts.path_and_query = target.path_and_query().cloned();
+        return format!("{scheme}:{location}").parse().map_err(|_| bad());
+    }
+    let path = if location.starts_with('/') {
+        location.to_owned()
     } else {
         // Relative to the current path's directory.
         let dir = from.path().rsplit_once('/').map_or("", |(dir, _)| dir);
-        parts.path_and_query = Some(format!("{dir}/{location}").parse().map_err(|_| bad())?);
-    }
+        format!("{dir}/{location}")
+    };
+    let mut parts = from.clone().into_parts();
+    parts.path_and_query = Some(path.parse().map_err(|_| bad())?);
     Uri::from_parts(parts).map_err(|_| bad())
 }
 

@@ -1,0 +1,200 @@
+//! The seam between the hub and where its history lives.
+
+use std::future::Future;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::{Event, EventError};
+
+/// One published event, ready for the wire: `id: <id>` and then the encoded
+/// event, in bytes every subscriber shares (cloning an entry copies no bytes).
+///
+/// ```
+/// use bytes::Bytes;
+/// use sse_runtime::hub::Entry;
+///
+/// let entry = Entry::new("7", Bytes::from_static(b"event: note\ndata: hi\n\n")).unwrap();
+/// assert_eq!(entry.id(), "7");
+/// assert_eq!(entry.event(), Some("note"));
+/// assert_eq!(&entry.frame()[..], b"id: 7\nevent: note\ndata: hi\n\n");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    frame: Bytes,
+    id_len: usize,
+}
+
+const ID_PREFIX: &[u8] = b"id: ";
+const EVENT_PREFIX: &[u8] = b"event: ";
+
+impl Entry {
+    /// An entry from the id the backplane assigned and the encoded event
+    /// (without an id) that [`Backplane::publish`] received. Fails if the id
+    /// could not come back as a `Last-Event-ID`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sse_runtime::hub::Entry;
+    /// assert!(Entry::new("bad\nid", Bytes::from_static(b"data: x\n\n")).is_err());
+    /// ```
+    pub fn new(id: &str, body: Bytes) -> Result<Self, EventError> {
+        Event::new().id(id.to_owned()).validate()?;
+        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + id.len() + 1 + body.len());
+        frame.put_slice(ID_PREFIX);
+        frame.put_slice(id.as_bytes());
+        frame.put_u8(b'\n');
+        frame.put_slice(&body);
+        Ok(Self {
+            frame: frame.freeze(),
+            id_len: id.len(),
+        })
+    }
+
+    /// The event's id.
+    ///
+    /// ```
+    /// # use sse_runtime::hub::Entry;
+    /// let entry = Entry::new("41", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// assert_eq!(entry.id(), "41");
+    /// ```
+    pub fn id(&self) -> &str {
+        let id = &self.frame[ID_PREFIX.len()..ID_PREFIX.len() + self.id_len];
+        // Built from a `&str` in `new`.
+        std::str::from_utf8(id).unwrap_or_default()
+    }
+
+    /// The event's name; `None` for the default `message`.
+    ///
+    /// ```
+    /// # use sse_runtime::hub::Entry;
+    /// let entry = Entry::new("1", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// assert_eq!(entry.event(), None);
+    /// ```
+    pub fn event(&self) -> Option<&str> {
+        let body = &self.frame[ID_PREFIX.len() + self.id_len + 1..];
+        let rest = body.strip_prefix(EVENT_PREFIX)?;
+        let end = memchr::memchr(b'\n', rest)?;
+        std::str::from_utf8(&rest[..end]).ok()
+    }
+
+    /// The whole event as written to every subscriber.
+    ///
+    /// ```
+    /// # use sse_runtime::hub::Entry;
+    /// let entry = Entry::new("1", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// assert_eq!(&entry.frame()[..], b"id: 1\ndata: x\n\n");
+    /// ```
+    pub fn frame(&self) -> &Bytes {
+        &self.frame
+    }
+}
+
+/// What [`Backplane::subscribe`] returns: a cursor, and whether events the
+/// subscriber should have received are gone (its `Last-Event-ID` is older
+/// than the history, or unknown).
+#[derive(Debug)]
+pub struct Subscribed<C> {
+    /// Reads the topic from the right place on.
+    pub cursor: C,
+    /// Whether to tell the client, with the
+    /// [`HISTORY_LOST`](super::HISTORY_LOST) signal, that it missed events.
+    pub history_lost: bool,
+}
+
+/// Why a cursor cannot go on.
+///
+/// ```
+/// use sse_runtime::hub::CursorError;
+/// let err = CursorError::Lagged { last_delivered: Some("41".into()) };
+/// assert_eq!(err.to_string(), "the subscriber fell behind the history");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CursorError {
+    /// The events after the cursor already left the history.
+    #[error("the subscriber fell behind the history")]
+    Lagged {
+        /// The id of the last event the cursor gave out, if any.
+        last_delivered: Option<String>,
+    },
+    /// The backplane was closed, and everything before was read.
+    #[error("the hub is closed")]
+    Closed,
+}
+
+/// A backplane failed.
+///
+/// ```
+/// use sse_runtime::hub::BackplaneError;
+/// assert_eq!(BackplaneError::Closed.to_string(), "the hub is closed");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackplaneError {
+    /// Closed: nothing more can be published or subscribed.
+    #[error("the hub is closed")]
+    Closed,
+    /// The backplane's own failure (a lost connection to Redis, say).
+    #[error("backplane failure: {0}")]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A subscriber's position in a topic.
+///
+/// Reading takes no lock the publishers wait on for long, and never makes a
+/// publisher wait for a subscriber.
+pub trait Cursor: Send + 'static {
+    /// Waits until there are events after the cursor, then appends up to
+    /// `max` of them to `batch`, oldest first, and moves past them.
+    /// Cancel-safe: a dropped call moves nothing.
+    fn next_batch(
+        &mut self,
+        batch: &mut Vec<Entry>,
+        max: usize,
+    ) -> impl Future<Output = Result<(), CursorError>> + Send;
+
+    /// After [`CursorError::Lagged`], moves to the oldest event kept.
+    fn skip_to_oldest(&mut self);
+
+    /// Resolves once events after the cursor have left the history: the hub
+    /// waits on it while a subscriber is not taking its writes, so that a
+    /// stalled client is dealt with without waiting for it to read.
+    fn fell_behind(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Where a hub's history lives, and who assigns the ids: the seam for a
+/// distributed hub.
+///
+/// [`MemoryBackplane`](super::MemoryBackplane) is the embedded default. A
+/// distributed backplane (Redis Streams: `XADD` assigns the id, `XRANGE`
+/// replays, `XREAD BLOCK` waits) implements the same three methods; it would
+/// read each topic once per process and share the entries among that
+/// process's cursors.
+///
+/// Contract: ids are unique and increase within a topic; a cursor made
+/// after id `x` yields every event published after `x` exactly once, in
+/// order, then the live ones, with no gap (or reports
+/// [`CursorError::Lagged`] or `history_lost`).
+pub trait Backplane: Send + Sync + 'static {
+    /// How subscribers read.
+    type Cursor: Cursor;
+
+    /// Appends `body` (an encoded event without an id) to `topic` under a new
+    /// id, and returns the stored entry.
+    fn publish(
+        &self,
+        topic: &str,
+        body: Bytes,
+    ) -> impl Future<Output = Result<Entry, BackplaneError>> + Send;
+
+    /// A cursor on `topic`, positioned after `last_event_id` (replaying what
+    /// came after it) or, without one, at the next event to be published.
+    fn subscribe(
+        &self,
+        topic: &str,
+        last_event_id: Option<&str>,
+    ) -> impl Future<Output = Result<Subscribed<Self::Cursor>, BackplaneError>> + Send;
+
+    /// Closes: publishes fail, and cursors end once they read what is left.
+    fn close(&self);
+}

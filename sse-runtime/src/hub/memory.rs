@@ -1,0 +1,369 @@
+//! The embedded backplane: a bounded history per topic, in this process.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
+
+/// Keeps the last `history` events of each topic in memory.
+///
+/// Ids are `<run>-<n>`: `n` counts the topic's events from 1, and `<run>` is
+/// when this backplane was made (milliseconds since the Unix epoch), so ids
+/// keep increasing across restarts and an id from an earlier run is
+/// recognised as history this run cannot replay.
+///
+/// ```
+/// use sse_runtime::hub::{Hub, MemoryBackplane};
+/// # struct R;
+/// let hub: Hub<R> = Hub::with_backplane(MemoryBackplane::new(10_000));
+/// # drop(hub);
+/// ```
+///
+/// Each topic keeps its history while the backplane lives, subscribers or
+/// not; topics are for a bounded set of keys (rooms, users), not one per
+/// request.
+#[derive(Debug)]
+pub struct MemoryBackplane {
+    run: u64,
+    history: usize,
+    topics: Mutex<HashMap<Arc<str>, Arc<Log>>>,
+    closed: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Log {
+    ring: Mutex<Ring>,
+    /// Woken at each publish and at close.
+    published: Notify,
+}
+
+#[derive(Debug)]
+struct Ring {
+    entries: VecDeque<Entry>,
+    /// The number of `entries[0]`; the next event gets `first + len`.
+    first: u64,
+    closed: bool,
+}
+
+impl Ring {
+    fn end(&self) -> u64 {
+        self.first + self.entries.len() as u64
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; recover rather than cascade.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl MemoryBackplane {
+    /// Keeps the last `history` events of each topic (at least one).
+    ///
+    /// ```
+    /// let backplane = sse_runtime::hub::MemoryBackplane::new(256);
+    /// # drop(backplane);
+    /// ```
+    pub fn new(history: usize) -> Self {
+        let run = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        Self {
+            run,
+            history: history.max(1),
+            topics: Mutex::default(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// How many events `topic` keeps now (at most the history size).
+    ///
+    /// ```
+    /// let backplane = sse_runtime::hub::MemoryBackplane::new(8);
+    /// assert_eq!(backplane.retained("news"), 0);
+    /// ```
+    pub fn retained(&self, topic: &str) -> usize {
+        let log = lock(&self.topics).get(topic).cloned();
+        log.map_or(0, |log| lock(&log.ring).entries.len())
+    }
+
+    fn log(&self, topic: &str) -> Arc<Log> {
+        let mut topics = lock(&self.topics);
+        if let Some(log) = topics.get(topic) {
+            return log.clone();
+        }
+        let log = Arc::new(Log {
+            ring: Mutex::new(Ring {
+                entries: VecDeque::new(),
+                first: 1,
+                closed: self.closed.load(Ordering::Acquire),
+            }),
+            published: Notify::new(),
+        });
+        topics.insert(topic.into(), log.clone());
+        log
+    }
+
+    fn id(&self, n: u64) -> String {
+        format!("{}-{n}", self.run)
+    }
+
+    /// The event number an id of this run names.
+    fn number(&self, id: &str) -> Option<u64> {
+        let (run, n) = id.split_once('-')?;
+        (run.parse::<u64>().ok()? == self.run).then_some(())?;
+        n.parse().ok()
+    }
+}
+
+impl Backplane for MemoryBackplane {
+    type Cursor = MemoryCursor;
+
+    async fn publish(&self, topic: &str, body: Bytes) -> Result<Entry, BackplaneError> {
+        let log = self.log(topic);
+        let entry = {
+            let mut ring = lock(&log.ring);
+            if ring.closed {
+                return Err(BackplaneError::Closed);
+            }
+            let entry = Entry::new(&self.id(ring.end()), body)
+                .map_err(|err| BackplaneError::Failed(err.into()))?;
+            ring.entries.push_back(entry.clone());
+            if ring.entries.len() > self.history {
+                ring.entries.pop_front();
+                ring.first += 1;
+            }
+            entry
+        };
+        log.published.notify_waiters();
+        Ok(entry)
+    }
+
+    async fn subscribe(
+        &self,
+        topic: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<Subscribed<MemoryCursor>, BackplaneError> {
+        let log = self.log(topic);
+        let (next, history_lost) = {
+            let ring = lock(&log.ring);
+            match last_event_id.map(|id| self.number(id)) {
+                None => (ring.end(), false),
+                // Everything after it is still here (or it is the newest).
+                Some(Some(n)) if n + 1 >= ring.first && n < ring.end() => (n + 1, false),
+                // Too old, from another run, or not an id of ours: replay what
+                // is kept and say that the rest is gone.
+                Some(_) => (ring.first, true),
+            }
+        };
+        Ok(Subscribed {
+            cursor: MemoryCursor {
+                log,
+                next,
+                run: self.run,
+            },
+            history_lost,
+        })
+    }
+
+    fn close(&self) {
+        let topics = {
+            self.closed.store(true, Ordering::Release);
+            lock(&self.topics).values().cloned().collect::<Vec<_>>()
+        };
+        for log in topics {
+            lock(&log.ring).closed = true;
+            log.published.notify_waiters();
+        }
+    }
+}
+
+/// A position in a [`MemoryBackplane`] topic: the number of the next event to
+/// read.
+#[derive(Debug)]
+pub struct MemoryCursor {
+    log: Arc<Log>,
+    next: u64,
+    run: u64,
+}
+
+impl Cursor for MemoryCursor {
+    async fn next_batch(&mut self, batch: &mut Vec<Entry>, max: usize) -> Result<(), CursorError> {
+        loop {
+            // Registered before looking, so a publish in between still wakes us.
+            let published = self.log.published.notified();
+            tokio::pin!(published);
+            published.as_mut().enable();
+            {
+                let ring = lock(&self.log.ring);
+                if self.next < ring.first {
+                    let last_delivered =
+                        (self.next > 1).then(|| format!("{}-{}", self.run, self.next - 1));
+                    return Err(CursorError::Lagged { last_delivered });
+                }
+                let available = ring.end() - self.next;
+                if available > 0 {
+                    let start = (self.next - ring.first) as usize;
+                    let take = available.min(max.max(1) as u64) as usize;
+                    batch.extend(ring.entries.range(start..start + take).cloned());
+                    self.next += take as u64;
+                    return Ok(());
+                }
+                if ring.closed {
+                    return Err(CursorError::Closed);
+                }
+            }
+            published.await;
+        }
+    }
+
+    async fn fell_behind(&self) {
+        loop {
+            let published = self.log.published.notified();
+            tokio::pin!(published);
+            published.as_mut().enable();
+            if self.next < lock(&self.log.ring).first {
+                return;
+            }
+            published.await;
+        }
+    }
+
+    fn skip_to_oldest(&mut self) {
+        let first = lock(&self.log.ring).first;
+        self.next = self.next.max(first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(n: u32) -> Bytes {
+        Bytes::from(format!("data: {n}\n\n"))
+    }
+
+    async fn numbers(cursor: &mut MemoryCursor, max: usize) -> Result<Vec<String>, CursorError> {
+        let mut batch = Vec::new();
+        cursor.next_batch(&mut batch, max).await?;
+        Ok(batch
+            .iter()
+            .map(|e| e.id().rsplit('-').next().unwrap().to_owned())
+            .collect())
+    }
+
+    #[tokio::test]
+    async fn live_subscribers_start_at_the_next_event_and_batch() {
+        let backplane = MemoryBackplane::new(10);
+        backplane.publish("t", body(1)).await.unwrap();
+        let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+        for n in 2..=4 {
+            backplane.publish("t", body(n)).await.unwrap();
+        }
+        assert_eq!(numbers(&mut cursor, 2).await.unwrap(), ["2", "3"]);
+        assert_eq!(numbers(&mut cursor, 64).await.unwrap(), ["4"]);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_cursor_wakes_on_publish() {
+        let backplane = Arc::new(MemoryBackplane::new(10));
+        let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+        let publisher = backplane.clone();
+        let waiting = tokio::spawn(async move { numbers(&mut cursor, 8).await });
+        tokio::task::yield_now().await;
+        publisher.publish("t", body(1)).await.unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), ["1"]);
+    }
+
+    #[tokio::test]
+    async fn resuming_replays_after_the_id_and_flags_what_is_gone() {
+        let backplane = MemoryBackplane::new(3);
+        let mut ids = Vec::new();
+        for n in 1..=5 {
+            ids.push(
+                backplane
+                    .publish("t", body(n))
+                    .await
+                    .unwrap()
+                    .id()
+                    .to_owned(),
+            );
+        }
+        let resumed = backplane.subscribe("t", Some(&ids[2])).await.unwrap();
+        assert!(!resumed.history_lost);
+        let mut cursor = resumed.cursor;
+        assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["4", "5"]);
+        // Event 2 is gone (3, 4, 5 are kept): replay what is kept, flagged.
+        let stale = backplane.subscribe("t", Some(&ids[0])).await.unwrap();
+        assert!(stale.history_lost);
+        let mut cursor = stale.cursor;
+        assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["3", "4", "5"]);
+        // The oldest kept event's predecessor is still a clean resume.
+        assert!(
+            !backplane
+                .subscribe("t", Some(&ids[1]))
+                .await
+                .unwrap()
+                .history_lost
+        );
+        for unknown in ["", "x", "1-1", "5", &format!("{}-x", backplane.run)] {
+            let lost = backplane.subscribe("t", Some(unknown)).await.unwrap();
+            assert!(lost.history_lost, "{unknown:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cursor_behind_the_history_lags_then_can_skip_ahead() {
+        let backplane = MemoryBackplane::new(2);
+        let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+        backplane.publish("t", body(1)).await.unwrap();
+        assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["1"]);
+        for n in 2..=5 {
+            backplane.publish("t", body(n)).await.unwrap();
+        }
+        cursor.fell_behind().await;
+        match numbers(&mut cursor, 8).await {
+            Err(CursorError::Lagged { last_delivered }) => {
+                assert_eq!(last_delivered, Some(format!("{}-1", backplane.run)));
+            }
+            other => panic!("{other:?}"),
+        }
+        cursor.skip_to_oldest();
+        assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["4", "5"]);
+    }
+
+    #[tokio::test]
+    async fn close_drains_then_ends() {
+        let backplane = MemoryBackplane::new(8);
+        let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+        backplane.publish("t", body(1)).await.unwrap();
+        backplane.close();
+        assert!(matches!(
+            backplane.publish("t", body(2)).await,
+            Err(BackplaneError::Closed)
+        ));
+        assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["1"]);
+        assert_eq!(numbers(&mut cursor, 8).await, Err(CursorError::Closed));
+        // A topic made after close is closed too.
+        assert!(matches!(
+            backplane.publish("new", body(1)).await,
+            Err(BackplaneError::Closed)
+        ));
+    }
+
+    #[tokio::test]
+    async fn ids_keep_increasing_across_runs() {
+        let first = MemoryBackplane::new(8);
+        let id = first.publish("t", body(1)).await.unwrap().id().to_owned();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = MemoryBackplane::new(8);
+        let later = second.publish("t", body(1)).await.unwrap().id().to_owned();
+        let run = |id: &str| id.split('-').next().unwrap().parse::<u64>().unwrap();
+        assert!(run(&later) > run(&id));
+        assert!(second.subscribe("t", Some(&id)).await.unwrap().history_lost);
+    }
+}

@@ -1,0 +1,803 @@
+//! The broadcast hub: publish an event once, deliver it to every subscriber,
+//! and let clients resume with `Last-Event-ID`.
+//!
+//! A [`Hub<R>`](Hub) feeds the route `R`: [`publish`](Hub::publish) accepts
+//! only `R`'s declared event types, as its session's `send` does, and encodes
+//! each event once into bytes every subscriber shares. The hub numbers events
+//! and keeps a history per topic; a subscriber that comes back with a
+//! `Last-Event-ID` gets what it missed, then the live events, with no gap and
+//! no duplicate. Subscribers read the shared history through cursors, so
+//! memory is bounded by the history, not by a queue per subscriber; one that
+//! falls behind the history is dealt with by the [`Lagging`] policy and never
+//! slows the others.
+//!
+//! ```no_run
+//! use sse_runtime::extract::State;
+//! use sse_runtime::hub::Hub;
+//! use sse_runtime::{sse, Server};
+//!
+//! #[derive(serde::Serialize)]
+//! struct Price { symbol: String, cents: u64 }
+//!
+//! #[sse("/prices", serializer = Json, events(Price = "price"))]
+//! async fn prices(session: PricesSession, hub: State<Hub<PricesRoute>>) -> Result<(), sse_runtime::Error> {
+//!     // Replays after the client's Last-Event-ID, then forwards until it leaves.
+//!     hub.0.subscribe().serve(&session).await?;
+//!     Ok(())
+//! }
+//!
+//! # async fn run() -> Result<(), sse_runtime::ServeError> {
+//! let hub = Hub::<PricesRoute>::new();
+//! let publisher = hub.clone();
+//! tokio::spawn(async move {
+//!     publisher.publish(Price { symbol: "ACME".into(), cents: 1234 }).await.unwrap();
+//! });
+//! Server::new().state(hub).route(prices).serve("127.0.0.1:8080").await
+//! # }
+//! ```
+//!
+//! Where the history lives is a [`Backplane`]: [`MemoryBackplane`] (the
+//! default) keeps it in this process; a distributed one (Redis Streams, say)
+//! implements the same trait and may assign the ids itself.
+
+mod backplane;
+mod memory;
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+
+pub use backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
+pub use memory::{MemoryBackplane, MemoryCursor};
+
+use crate::serializer::{self, SerializeError};
+use crate::typed::{EventOf, SessionOf};
+use crate::{Error, Event, EventError, Session};
+
+/// The event name of the signal a subscriber gets when events it should have
+/// received are gone from the history: its `Last-Event-ID` is older than the
+/// oldest event kept (or from another run of an in-memory hub), or it fell
+/// behind with [`Lagging::SkipAhead`]. Its data is the last event ID the
+/// subscriber had. A client listens for it to refetch state:
+/// `source.addEventListener("history-lost", ...)`.
+///
+/// ```
+/// assert_eq!(sse_runtime::hub::HISTORY_LOST, "history-lost");
+/// ```
+pub const HISTORY_LOST: &str = "history-lost";
+
+/// What happens to a subscriber that falls so far behind that the events it
+/// has not received yet left the history.
+///
+/// ```
+/// use sse_runtime::hub::{Hub, Lagging};
+/// # struct R;
+/// let hub = Hub::<R>::builder().history(10_000).lagging(Lagging::SkipAhead).build();
+/// # drop(hub);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lagging {
+    /// Close its stream; the client reconnects with its `Last-Event-ID` and
+    /// is told with [`HISTORY_LOST`] what it cannot get back. The default.
+    #[default]
+    Close,
+    /// Send it [`HISTORY_LOST`] and go on from the oldest event kept.
+    SkipAhead,
+}
+
+/// How a [`Subscription::serve`] ended.
+///
+/// ```
+/// use sse_runtime::hub::Ended;
+/// fn describe(ended: Ended) -> &'static str {
+///     match ended {
+///         Ended::ClientLeft => "the client went away",
+///         Ended::Lagged => "closed by the Lagging::Close policy",
+///         Ended::HubClosed => "the hub was closed",
+///         _ => "other",
+///     }
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ended {
+    /// The client left, or the session was closed.
+    ClientLeft,
+    /// The subscriber fell behind the history and [`Lagging::Close`] closed
+    /// its stream.
+    Lagged,
+    /// The hub was closed with [`Hub::close`].
+    HubClosed,
+}
+
+/// Why a publish failed. Nothing was published.
+///
+/// ```
+/// use sse_runtime::hub::PublishError;
+/// fn report(err: PublishError) -> String { err.to_string() }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The value did not serialize.
+    #[error(transparent)]
+    Serialize(#[from] SerializeError),
+    /// The event cannot be encoded (a hand-written `EventOf::NAME` with a
+    /// line break).
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The backplane refused it (or the hub is closed).
+    #[error(transparent)]
+    Backplane(#[from] BackplaneError),
+}
+
+/// The hub's counters, all since it was built.
+///
+/// ```
+/// # struct R;
+/// let hub = sse_runtime::hub::Hub::<R>::new();
+/// let stats = hub.stats();
+/// assert_eq!((stats.subscribers, stats.published, stats.delivered), (0, 0, 0));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Subscribers being served now.
+    pub subscribers: u64,
+    /// Events published.
+    pub published: u64,
+    /// Events written to subscribers (one per subscriber per event).
+    pub delivered: u64,
+    /// Subscribers that fell behind the history.
+    pub lagged: u64,
+    /// [`HISTORY_LOST`] signals sent.
+    pub history_lost: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    subscribers: AtomicU64,
+    published: AtomicU64,
+    delivered: AtomicU64,
+    lagged: AtomicU64,
+    history_lost: AtomicU64,
+}
+
+/// Builds a [`Hub`] over the in-memory backplane.
+///
+/// ```
+/// use sse_runtime::hub::{Hub, Lagging};
+/// # struct R;
+/// let hub = Hub::<R>::builder().history(1_000).lagging(Lagging::Close).build();
+/// # drop(hub);
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build`"]
+pub struct Builder<R> {
+    history: usize,
+    lagging: Lagging,
+    route: PhantomData<fn() -> R>,
+}
+
+impl<R> Builder<R> {
+    /// How many events each topic keeps for replay (1024 by default).
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::builder().history(64).build();
+    /// # drop(hub);
+    /// ```
+    pub fn history(mut self, events: usize) -> Self {
+        self.history = events.max(1);
+        self
+    }
+
+    /// What to do with a subscriber that falls behind the history.
+    ///
+    /// ```
+    /// # struct R;
+    /// use sse_runtime::hub::{Hub, Lagging};
+    /// let hub = Hub::<R>::builder().lagging(Lagging::SkipAhead).build();
+    /// # drop(hub);
+    /// ```
+    pub fn lagging(mut self, policy: Lagging) -> Self {
+        self.lagging = policy;
+        self
+    }
+
+    /// The hub, with an in-memory history.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::builder().build();
+    /// # drop(hub);
+    /// ```
+    pub fn build(self) -> Hub<R> {
+        Hub::with_backplane(MemoryBackplane::new(self.history)).lagging(self.lagging)
+    }
+}
+
+/// A broadcast hub feeding the route `R`. Cloning it is cheap and shares it.
+///
+/// ```no_run
+/// # use sse_runtime::sse;
+/// # #[derive(serde::Serialize)] struct Note { text: String }
+/// # #[sse("/notes", serializer = Json, events(Note = "note"))]
+/// # async fn notes(session: NotesSession) {}
+/// use sse_runtime::hub::Hub;
+///
+/// # async fn f() -> Result<(), sse_runtime::hub::PublishError> {
+/// let hub = Hub::<NotesRoute>::new();
+/// hub.publish(Note { text: "to everyone".into() }).await?;
+/// hub.topic("user-7").publish(Note { text: "to user 7".into() }).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Hub<R, B: Backplane = MemoryBackplane> {
+    backplane: Arc<B>,
+    counters: Arc<Counters>,
+    lagging: Lagging,
+    route: PhantomData<fn() -> R>,
+}
+
+impl<R, B: Backplane> Clone for Hub<R, B> {
+    fn clone(&self) -> Self {
+        Self {
+            backplane: self.backplane.clone(),
+            counters: self.counters.clone(),
+            lagging: self.lagging,
+            route: PhantomData,
+        }
+    }
+}
+
+impl<R, B: Backplane> fmt::Debug for Hub<R, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("route", &std::any::type_name::<R>())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> Hub<R> {
+    /// A hub with an in-memory history of 1024 events per topic, closing
+    /// subscribers that fall behind it.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// # drop(hub);
+    /// ```
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Configures a hub with an in-memory history.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::builder().history(100).build();
+    /// # drop(hub);
+    /// ```
+    pub fn builder() -> Builder<R> {
+        Builder {
+            history: 1024,
+            lagging: Lagging::Close,
+            route: PhantomData,
+        }
+    }
+}
+
+impl<R> Default for Hub<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R, B: Backplane> Hub<R, B> {
+    /// A hub whose history and ids come from `backplane`.
+    ///
+    /// ```
+    /// use sse_runtime::hub::{Hub, MemoryBackplane};
+    /// # struct R;
+    /// let hub: Hub<R> = Hub::with_backplane(MemoryBackplane::new(4096));
+    /// # drop(hub);
+    /// ```
+    pub fn with_backplane(backplane: B) -> Self {
+        Self {
+            backplane: Arc::new(backplane),
+            counters: Arc::default(),
+            lagging: Lagging::Close,
+            route: PhantomData,
+        }
+    }
+
+    /// Sets the policy for subscribers that fall behind the history.
+    ///
+    /// ```
+    /// use sse_runtime::hub::{Hub, Lagging};
+    /// # struct R;
+    /// let hub = Hub::<R>::new().lagging(Lagging::SkipAhead);
+    /// # drop(hub);
+    /// ```
+    pub fn lagging(mut self, policy: Lagging) -> Self {
+        self.lagging = policy;
+        self
+    }
+
+    /// Publishes `value` to the default topic (`""`). See [`Topic::publish`].
+    ///
+    /// ```no_run
+    /// # use sse_runtime::sse;
+    /// # #[derive(serde::Serialize)] struct Note { text: String }
+    /// # #[sse("/notes", serializer = Json, events(Note = "note"))]
+    /// # async fn notes(session: NotesSession) {}
+    /// # async fn f(hub: sse_runtime::hub::Hub<NotesRoute>) -> Result<(), sse_runtime::hub::PublishError> {
+    /// let id = hub.publish(Note { text: "hello".into() }).await?;
+    /// println!("published as {id}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn publish<T: EventOf<R>>(&self, value: T) -> Publish {
+        self.topic("").publish(value)
+    }
+
+    /// A topic (a room, a user, ...): its own ids, history and subscribers.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// let room = hub.topic("room-1");
+    /// assert_eq!(room.name(), "room-1");
+    /// ```
+    pub fn topic(&self, name: impl Into<Arc<str>>) -> Topic<R, B> {
+        Topic {
+            hub: self.clone(),
+            name: name.into(),
+        }
+    }
+
+    /// Subscribes to the default topic; see [`Subscription`].
+    ///
+    /// ```no_run
+    /// # use sse_runtime::sse;
+    /// # use sse_runtime::{extract::State, hub::Hub};
+    /// # #[derive(serde::Serialize)] struct Note { text: String }
+    /// #[sse("/notes", serializer = Json, events(Note = "note"))]
+    /// async fn notes(session: NotesSession, hub: State<Hub<NotesRoute>>) -> Result<(), sse_runtime::Error> {
+    ///     hub.0.subscribe().serve(&session).await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn subscribe(&self) -> Subscription<R, B> {
+        self.topic("").subscribe()
+    }
+
+    /// The backplane, for what is particular to it.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// assert_eq!(hub.backplane().retained("news"), 0);
+    /// ```
+    pub fn backplane(&self) -> &B {
+        &self.backplane
+    }
+
+    /// The hub's counters.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// assert_eq!(hub.stats().published, 0);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let c = &self.counters;
+        Stats {
+            subscribers: c.subscribers.load(Ordering::Relaxed),
+            published: c.published.load(Ordering::Relaxed),
+            delivered: c.delivered.load(Ordering::Relaxed),
+            lagged: c.lagged.load(Ordering::Relaxed),
+            history_lost: c.history_lost.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Closes the hub: subscribers get what was published, then
+    /// [`Subscription::serve`] returns [`Ended::HubClosed`]; later publishes
+    /// fail.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// hub.close();
+    /// ```
+    pub fn close(&self) {
+        self.backplane.close();
+    }
+}
+
+/// One topic of a [`Hub`].
+///
+/// ```
+/// # struct R;
+/// let hub = sse_runtime::hub::Hub::<R>::new();
+/// let topic = hub.topic("alerts");
+/// # drop(topic);
+/// ```
+pub struct Topic<R, B: Backplane = MemoryBackplane> {
+    hub: Hub<R, B>,
+    name: Arc<str>,
+}
+
+impl<R, B: Backplane> fmt::Debug for Topic<R, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Topic").field("name", &self.name).finish()
+    }
+}
+
+impl<R, B: Backplane> Topic<R, B> {
+    /// The topic's name.
+    ///
+    /// ```
+    /// # struct R;
+    /// assert_eq!(sse_runtime::hub::Hub::<R>::new().topic("a").name(), "a");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Encodes `value` once, with its event name and the route's serializer,
+    /// and appends it to the topic's history under a new id, which it
+    /// returns. Every subscriber shares those bytes. Compiles only for the
+    /// route's declared event types.
+    ///
+    /// ```no_run
+    /// # use sse_runtime::sse;
+    /// # #[derive(serde::Serialize)] struct Note { text: String }
+    /// # #[sse("/notes", serializer = Json, events(Note = "note"))]
+    /// # async fn notes(session: NotesSession) {}
+    /// # async fn f(hub: sse_runtime::hub::Hub<NotesRoute>) -> Result<(), sse_runtime::hub::PublishError> {
+    /// hub.topic("room-1").publish(Note { text: "hi".into() }).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn publish<T: EventOf<R>>(&self, value: T) -> Publish {
+        // Encoded here, where `T` is checked: the future does not depend on `T`,
+        // so a type the route does not declare is one error, not one per use.
+        let body = encode_body(&value);
+        let backplane = self.hub.backplane.clone();
+        let counters = self.hub.counters.clone();
+        let topic = self.name.clone();
+        Publish(Box::pin(async move {
+            let entry = backplane.publish(&topic, body?).await?;
+            counters.published.fetch_add(1, Ordering::Relaxed);
+            Ok(entry.id().into())
+        }))
+    }
+
+    /// A subscription to this topic; see [`Subscription`].
+    ///
+    /// ```no_run
+    /// # use sse_runtime::sse;
+    /// # use sse_runtime::{extract::State, hub::Hub};
+    /// # #[derive(serde::Serialize)] struct Note { text: String }
+    /// #[sse("/rooms/{room}", serializer = Json, events(Note = "note"))]
+    /// async fn room(session: RoomSession, room: String, hub: State<Hub<RoomRoute>>) -> Result<(), sse_runtime::Error> {
+    ///     hub.0.topic(room).subscribe().serve(&session).await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn subscribe(&self) -> Subscription<R, B> {
+        Subscription {
+            hub: self.hub.clone(),
+            topic: self.name.clone(),
+            after: None,
+            filter: None,
+        }
+    }
+}
+
+type Filter = Box<dyn Fn(&Entry) -> bool + Send + Sync>;
+
+/// A subscriber to be: which topic, from where, and which events. Serve it
+/// into a session with [`serve`](Self::serve).
+///
+/// Without [`after`](Self::after), it resumes after the `Last-Event-ID` the
+/// client sent, or starts with the next event published.
+///
+/// ```no_run
+/// # use sse_runtime::sse;
+/// # use sse_runtime::{extract::State, hub::Hub};
+/// # #[derive(serde::Serialize)] struct Note { text: String }
+/// # #[derive(serde::Serialize)] struct Typing { who: String }
+/// #[sse("/notes", serializer = Json, events(Note = "note", Typing = "typing"))]
+/// async fn notes(session: NotesSession, hub: State<Hub<NotesRoute>>) -> Result<(), sse_runtime::Error> {
+///     // Everything but the typing indicators.
+///     hub.0
+///         .subscribe()
+///         .filter(|entry| entry.event() != Some("typing"))
+///         .serve(&session)
+///         .await?;
+///     Ok(())
+/// }
+/// ```
+#[must_use = "a subscription does nothing until `serve`"]
+pub struct Subscription<R, B: Backplane = MemoryBackplane> {
+    hub: Hub<R, B>,
+    topic: Arc<str>,
+    after: Option<String>,
+    filter: Option<Filter>,
+}
+
+impl<R, B: Backplane> fmt::Debug for Subscription<R, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most events taken from the history per write.
+const BATCH: usize = 64;
+
+impl<R, B: Backplane> Subscription<R, B> {
+    /// Resumes after this event ID instead of the request's `Last-Event-ID`
+    /// (for a page that stored the last id it saw and passes it in the URL,
+    /// since a new `EventSource` cannot set headers).
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// let subscription = hub.subscribe().after(Some("1700000000000-41".to_owned()));
+    /// # drop(subscription);
+    /// ```
+    pub fn after(mut self, last_event_id: Option<String>) -> Self {
+        self.after = last_event_id;
+        self
+    }
+
+    /// Delivers only the events for which `keep` returns true. Events
+    /// filtered out still advance the subscriber, so they are not replayed.
+    ///
+    /// ```
+    /// # struct R;
+    /// let hub = sse_runtime::hub::Hub::<R>::new();
+    /// let subscription = hub.subscribe().filter(|entry| entry.event() == Some("alert"));
+    /// # drop(subscription);
+    /// ```
+    pub fn filter(mut self, keep: impl Fn(&Entry) -> bool + Send + Sync + 'static) -> Self {
+        self.filter = Some(Box::new(keep));
+        self
+    }
+
+    /// Replays what the client missed, then forwards events as they are
+    /// published, in batches, until the client leaves, the hub closes, or
+    /// the subscriber falls behind the history under [`Lagging::Close`].
+    /// Only the errors of the session itself are errors.
+    ///
+    /// ```no_run
+    /// # use sse_runtime::sse;
+    /// # use sse_runtime::{extract::State, hub::{Ended, Hub}};
+    /// # #[derive(serde::Serialize)] struct Note { text: String }
+    /// #[sse("/notes", serializer = Json, events(Note = "note"))]
+    /// async fn notes(session: NotesSession, hub: State<Hub<NotesRoute>>) -> Result<(), sse_runtime::Error> {
+    ///     if hub.0.subscribe().serve(&session).await? == Ended::Lagged {
+    ///         tracing::info!("a slow client was closed; it will resume");
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn serve<'a>(self, session: &'a impl SessionOf<R>) -> Serve<'a> {
+        // The bound is checked here; the future depends only on the session.
+        let Self {
+            hub,
+            topic,
+            after,
+            filter,
+        } = self;
+        let feed = Feed {
+            backplane: hub.backplane,
+            counters: hub.counters,
+            lagging: hub.lagging,
+            topic,
+            after,
+            filter,
+        };
+        Serve(Box::pin(feed.forward(session.session())))
+    }
+}
+
+/// A subscription without its route type: what `serve` runs.
+struct Feed<B> {
+    backplane: Arc<B>,
+    counters: Arc<Counters>,
+    lagging: Lagging,
+    topic: Arc<str>,
+    after: Option<String>,
+    filter: Option<Filter>,
+}
+
+impl<B: Backplane> Feed<B> {
+    async fn forward(self, session: &Session) -> Result<Ended, Error> {
+        let counters = self.counters.clone();
+        counters.subscribers.fetch_add(1, Ordering::Relaxed);
+        let _serving = Serving(&counters.subscribers);
+        let after = self
+            .after
+            .or_else(|| session.request().last_event_id().map(str::to_owned));
+        let subscribed = self
+            .backplane
+            .subscribe(&self.topic, after.as_deref())
+            .await;
+        let Subscribed {
+            mut cursor,
+            history_lost,
+        } = match subscribed {
+            Ok(subscribed) => subscribed,
+            Err(BackplaneError::Closed) => return Ok(Ended::HubClosed),
+            Err(err) => {
+                tracing::warn!(topic = %self.topic, "cannot subscribe: {err}");
+                return Ok(Ended::HubClosed);
+            }
+        };
+        if history_lost {
+            signal_history_lost(session, &counters, after.as_deref()).await?;
+        }
+        // Grows to the batch sizes this subscriber sees; idle ones stay tiny.
+        let mut batch = Vec::new();
+        // The last event written: what the client will resume after.
+        let mut last_written: Option<Entry> = None;
+        loop {
+            let next = tokio::select! {
+                () = session.closed() => return Ok(Ended::ClientLeft),
+                next = cursor.next_batch(&mut batch, BATCH) => next,
+            };
+            let fell_behind = match next {
+                Err(CursorError::Closed) => return Ok(Ended::HubClosed),
+                Err(CursorError::Lagged { .. }) => true,
+                Ok(()) => {
+                    if let Some(keep) = &self.filter {
+                        batch.retain(|entry| keep(entry));
+                    }
+                    // A client that does not read keeps the write waiting; the
+                    // history moving past it meanwhile is a lag like any other
+                    // (and nothing of the batch was written).
+                    let written = tokio::select! {
+                        written = write_batch(session, &batch) => Some(written),
+                        () = cursor.fell_behind() => None,
+                    };
+                    match written {
+                        None => true,
+                        Some(Ok(())) => {
+                            counters
+                                .delivered
+                                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                            last_written = batch.last().cloned().or(last_written);
+                            false
+                        }
+                        Some(Err(Error::Closed)) => return Ok(Ended::ClientLeft),
+                        Some(Err(err)) => return Err(err),
+                    }
+                }
+            };
+            batch.clear();
+            if !fell_behind {
+                continue;
+            }
+            counters.lagged.fetch_add(1, Ordering::Relaxed);
+            match self.lagging {
+                Lagging::Close => {
+                    session.close();
+                    return Ok(Ended::Lagged);
+                }
+                Lagging::SkipAhead => {
+                    let had = last_written.as_ref().map(Entry::id).or(after.as_deref());
+                    signal_history_lost(session, &counters, had).await?;
+                    cursor.skip_to_oldest();
+                }
+            }
+        }
+    }
+}
+
+/// The future of [`Topic::publish`] and [`Hub::publish`]: the new event's id.
+/// The value is already encoded; awaiting appends it to the history.
+#[must_use = "nothing is published until it is awaited"]
+pub struct Publish(Pin<Box<dyn Future<Output = Result<Arc<str>, PublishError>> + Send>>);
+
+impl fmt::Debug for Publish {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish").finish_non_exhaustive()
+    }
+}
+
+impl Future for Publish {
+    type Output = Result<Arc<str>, PublishError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// The future of [`Subscription::serve`]: how the serving ended.
+#[must_use = "nothing is served until it is awaited"]
+pub struct Serve<'a>(Pin<Box<dyn Future<Output = Result<Ended, Error>> + Send + 'a>>);
+
+impl fmt::Debug for Serve<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serve").finish_non_exhaustive()
+    }
+}
+
+impl Future for Serve<'_> {
+    type Output = Result<Ended, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// Counts a subscriber while it is served, however `serve` ends.
+struct Serving<'a>(&'a AtomicU64);
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn signal_history_lost(
+    session: &Session,
+    counters: &Counters,
+    last: Option<&str>,
+) -> Result<(), Error> {
+    counters.history_lost.fetch_add(1, Ordering::Relaxed);
+    let signal = Event::new()
+        .event(HISTORY_LOST)
+        .data(last.unwrap_or_default().to_owned());
+    session.send(signal).await
+}
+
+/// Writes a batch of shared, pre-encoded events in one go.
+async fn write_batch(session: &Session, batch: &[Entry]) -> Result<(), Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    std::future::poll_fn(|cx| {
+        session.shared().poll_write(cx, |out| {
+            out.reserve(batch.iter().map(|e| e.frame().len()).sum());
+            for entry in batch {
+                out.extend_from_slice(entry.frame());
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// `value` as an event without an id: its name (if declared) and its data
+/// lines, then the blank line. The backplane adds the id.
+fn encode_body<R, T: EventOf<R>>(value: &T) -> Result<Bytes, PublishError> {
+    let mut out = BytesMut::new();
+    if let Some(name) = T::NAME {
+        // Names from `#[sse]` were checked at compile time; a hand-written
+        // impl's are checked here.
+        Event::new().event(name).validate()?;
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\n");
+    }
+    out.extend_from_slice(crate::event::DATA_PREFIX);
+    serializer::write_data(&mut out, |w| value.encode(w))?;
+    out.extend_from_slice(b"\n\n");
+    Ok(out.freeze())
+}
