@@ -578,3 +578,26 @@ async fn a_silent_connection_is_closed_after_the_header_timeout() {
     }
     server.stop().await;
 }
+
+/// Sends one event after a pause longer than the header timeout.
+async fn late_event(session: Session) -> Result<(), sse_runtime::Error> {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    session.send(Event::new().data("still here")).await
+}
+
+#[tokio::test]
+async fn a_stream_outlives_the_header_timeout() {
+    // The deadline is for the first request's headers, not for the stream.
+    let server = start(
+        Server::new()
+            .header_read_timeout(Duration::from_millis(200))
+            .route(handler(late_event).at("/late")),
+    )
+    .await;
+    let mut stream = open(server.addr, "/late").await;
+    assert_eq!(
+        stream.next_block().await.as_deref(),
+        Some("data: still here\n\n")
+    );
+    server.stop().await;
+}

@@ -659,6 +659,7 @@ impl Inner {
         tokio::pin!(conn);
         let first_request = tokio::time::sleep(self.config.header_read_timeout);
         tokio::pin!(first_request);
+        let mut deadline_passed = false;
         let mut draining = false;
         loop {
             tokio::select! {
@@ -668,7 +669,14 @@ impl Inner {
                     }
                     return;
                 }
-                () = &mut first_request, if !requested.load(Ordering::Relaxed) => {
+                // A branch's condition is only read when `select!` starts over,
+                // so check again when the deadline fires: a request that came
+                // in the meantime (a stream being served) keeps the connection.
+                () = &mut first_request, if !deadline_passed => {
+                    if requested.load(Ordering::Relaxed) {
+                        deadline_passed = true;
+                        continue;
+                    }
                     tracing::debug!(%peer, "no request headers within the timeout; closing");
                     return;
                 }
