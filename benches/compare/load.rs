@@ -1,0 +1,285 @@
+//! The load generator: raw TCP streams read with `memchr`, so that the
+//! client costs little next to the server it measures, and `/proc` readings
+//! of the server process.
+
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use memchr::memmem;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A server process under test, killed on drop.
+pub struct ServerProcess {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Runs this benchmark's own binary as the `kind` server.
+    pub fn start(kind: &str) -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .env(crate::ROLE, kind)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("server output");
+        let port: u16 = line
+            .trim()
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("server said {line:?}"));
+        Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    fn proc_file(&self, name: &str) -> String {
+        std::fs::read_to_string(format!("/proc/{}/{name}", self.child.id())).expect("/proc")
+    }
+
+    /// User + system CPU time so far, all threads.
+    pub fn cpu(&self) -> Duration {
+        let stat = self.proc_file("stat");
+        // Fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
+            .split(' ')
+            .collect();
+        let ticks: u64 =
+            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+        Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64)
+    }
+
+    /// Resident memory, in bytes.
+    pub fn rss(&self) -> u64 {
+        let status = self.proc_file("status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .expect("VmRSS");
+        let kb: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .expect("value")
+            .parse()
+            .expect("kB");
+        kb * 1024
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clock_ticks() -> u64 {
+    let out = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(100)
+}
+
+/// A plain GET whose body is short; the connection closes after it.
+pub async fn get_text(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    // Either plain or one chunk: take the last non-empty line that is not a size.
+    if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split("\r\n").nth(1).unwrap_or_default().to_owned()
+    } else {
+        body.to_owned()
+    }
+}
+
+/// Waits until the server counts `n` broadcast subscribers.
+pub async fn wait_subscribers(addr: SocketAddr, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = get_text(addr, "/subscribers").await;
+        let now: usize = answer.trim().parse().unwrap_or(0);
+        if now >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{now} of {n} subscribers after 60 s: {answer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What the readers saw.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub events: u64,
+    /// Publish-to-receive latencies, µs.
+    pub latencies: Vec<u32>,
+    pub first: Option<Instant>,
+    pub last: Option<Instant>,
+}
+
+pub type Shared = Rc<RefCell<Seen>>;
+
+/// Opens a stream: connects, sends the request, and returns the socket.
+pub async fn open(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = loop {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => break stream,
+            // A full accept queue: try again shortly.
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    stream.set_nodelay(true).expect("nodelay");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream
+}
+
+/// Reads `stream` until `want` data events arrived (or it ends), recording
+/// each event's latency when `timed`.
+pub async fn read(mut stream: TcpStream, want: u64, timed: bool, seen: Shared) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut body = Dechunker::default();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut got = 0;
+    let finder = memmem::Finder::new(b"\n\n");
+    while got < want {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        body.feed(&buf[..n], &mut pending);
+        let now = Instant::now();
+        let now_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_micros() as u64;
+        let mut start = 0;
+        let mut seen = seen.borrow_mut();
+        while let Some(end) = finder.find(&pending[start..]) {
+            let event = &pending[start..start + end];
+            start += end + 2;
+            let Some(sent) = sent_at(event) else { continue }; // a heartbeat
+            got += 1;
+            seen.events += 1;
+            if timed {
+                seen.latencies
+                    .push(now_us.saturating_sub(sent).min(u32::MAX as u64) as u32);
+            }
+        }
+        if start > 0 {
+            seen.first.get_or_insert(now);
+            seen.last = Some(now);
+        }
+        pending.drain(..start);
+    }
+}
+
+/// The send time at the start of an event's data, if it has data.
+fn sent_at(event: &[u8]) -> Option<u64> {
+    let at = memmem::find(event, b"data: ")? + 6;
+    let digits = &event[at..];
+    let end = memchr::memchr(b',', digits)?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+/// Strips the HTTP head and the chunked framing (or passes a close-delimited
+/// body through).
+#[derive(Default)]
+struct Dechunker {
+    head: Vec<u8>,
+    state: State,
+}
+
+#[derive(Default)]
+enum State {
+    #[default]
+    Head,
+    Size(u64),
+    Data(u64),
+    /// The CRLF after a chunk; `u8` counts the bytes still to skip.
+    DataEnd(u8),
+    Raw,
+    Done,
+}
+
+impl Dechunker {
+    fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        while !input.is_empty() {
+            match &mut self.state {
+                State::Head => {
+                    self.head.extend_from_slice(input);
+                    let Some(end) = memmem::find(&self.head, b"\r\n\r\n") else {
+                        return;
+                    };
+                    let head = String::from_utf8_lossy(&self.head[..end]).to_ascii_lowercase();
+                    let rest = self.head.split_off(end + 4);
+                    self.state = if head.contains("transfer-encoding: chunked") {
+                        State::Size(0)
+                    } else {
+                        State::Raw
+                    };
+                    self.head.clear();
+                    self.feed(&rest, out);
+                    return;
+                }
+                State::Size(size) => {
+                    let byte = input[0];
+                    input = &input[1..];
+                    match byte {
+                        b'0'..=b'9' => *size = *size * 16 + u64::from(byte - b'0'),
+                        b'a'..=b'f' => *size = *size * 16 + u64::from(byte - b'a' + 10),
+                        b'A'..=b'F' => *size = *size * 16 + u64::from(byte - b'A' + 10),
+                        b'\n' if *size == 0 => self.state = State::Done,
+                        b'\n' => self.state = State::Data(*size),
+                        _ => {} // CR, extensions
+                    }
+                }
+                State::Data(left) => {
+                    let take = (*left).min(input.len() as u64) as usize;
+                    out.extend_from_slice(&input[..take]);
+                    input = &input[take..];
+                    *left -= take as u64;
+                    if *left == 0 {
+                        self.state = State::DataEnd(2);
+                    }
+                }
+                State::DataEnd(left) => {
+                    input = &input[1..];
+                    *left -= 1;
+                    if *left == 0 {
+                        self.state = State::Size(0);
+                    }
+                }
+                State::Raw => {
+                    out.extend_from_slice(input);
+                    return;
+                }
+                State::Done => return,
+            }
+        }
+    }
+}

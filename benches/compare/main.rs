@@ -1,0 +1,337 @@
+//! This project against axum 0.8, side by side on this machine: see
+//! BENCHMARKS.md. `cargo bench --bench compare` runs every scenario several
+//! times, alternating the two servers, and prints medians, ranges and the
+//! ratio project ÷ axum.
+//!
+//! `BENCH_RUNS` (default 3) sets the runs per server; `BENCH_ONLY=S2,S5`
+//! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations.
+
+mod load;
+mod servers;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use load::{ServerProcess, Shared};
+
+/// The environment variable that makes this binary a server.
+pub const ROLE: &str = "SSE_BENCH_SERVE";
+
+const SERVERS: [&str; 2] = ["project", "axum"];
+
+fn main() {
+    match std::env::var(ROLE).as_deref() {
+        Ok("project") => return servers::project::serve(),
+        Ok("axum") => return servers::axum_baseline::serve(),
+        _ => {}
+    }
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
+    // we act on: only run when asked to benchmark.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let runs: usize = env_or("BENCH_RUNS", 3);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let mut table = Vec::new();
+    for scenario in SCENARIOS {
+        if !only.is_empty() && !only.split(',').any(|s| s == scenario.name) {
+            continue;
+        }
+        eprintln!("== {} ({})", scenario.name, scenario.what);
+        let mut results: [Vec<Measured>; 2] = [Vec::new(), Vec::new()];
+        for run in 0..runs {
+            for (i, kind) in SERVERS.iter().enumerate() {
+                let measured = (scenario.run)(kind);
+                eprintln!("   run {run} {kind:8} {measured:?}");
+                results[i].push(measured);
+            }
+        }
+        table.extend(report(scenario, &results));
+    }
+    println!("\n| scenario | measure | project (median, range) | axum (median, range) | project ÷ axum | target |");
+    println!("|---|---|---|---|---|---|");
+    for row in table {
+        println!("{row}");
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One run's numbers; `None` where a scenario does not measure it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Measured {
+    delivered_share: f64,
+    memory_per_connection: Option<f64>,
+    cpu_per_delivery_ns: Option<f64>,
+    p50_us: Option<f64>,
+    p99_us: Option<f64>,
+    max_us: Option<f64>,
+    events_per_second: Option<f64>,
+}
+
+/// A measure's name, how to read it, its target ratio if any, and whether
+/// lower is better.
+type Measure = (
+    &'static str,
+    fn(&Measured) -> Option<f64>,
+    Option<f64>,
+    bool,
+);
+
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    run: fn(&str) -> Measured,
+    measures: &'static [Measure],
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "S1",
+        what: "10,000 idle subscribers, heartbeat on",
+        run: s1,
+        measures: &[(
+            "memory per connection (bytes)",
+            |m| m.memory_per_connection,
+            Some(0.5),
+            true,
+        )],
+    },
+    Scenario {
+        name: "S2",
+        what: "10,000 subscribers x 10 events/s x 100 B",
+        run: s2,
+        measures: &[
+            (
+                "CPU per delivery (ns)",
+                |m| m.cpu_per_delivery_ns,
+                Some(0.9),
+                true,
+            ),
+            ("p99 latency (µs)", |m| m.p99_us, Some(0.85), true),
+            ("p50 latency (µs)", |m| m.p50_us, None, true),
+            ("max latency (µs)", |m| m.max_us, None, true),
+        ],
+    },
+    Scenario {
+        name: "S3",
+        what: "100 subscribers x 10,000 events/s x 100 B",
+        run: s3,
+        measures: &[
+            (
+                "CPU per delivery (ns)",
+                |m| m.cpu_per_delivery_ns,
+                Some(0.6),
+                true,
+            ),
+            ("p99 latency (µs)", |m| m.p99_us, Some(0.1), true),
+            ("p50 latency (µs)", |m| m.p50_us, None, true),
+            ("max latency (µs)", |m| m.max_us, None, true),
+        ],
+    },
+    Scenario {
+        name: "S4",
+        what: "10 subscribers x 1,000 events/s",
+        run: s4,
+        measures: &[
+            ("p99 latency (µs)", |m| m.p99_us, Some(1.0), true),
+            ("p50 latency (µs)", |m| m.p50_us, None, true),
+            ("max latency (µs)", |m| m.max_us, None, true),
+        ],
+    },
+    Scenario {
+        name: "S5",
+        what: "one client, 1,000,000 events x 64 B",
+        run: s5,
+        measures: &[(
+            "events per second",
+            |m| m.events_per_second,
+            Some(1.5),
+            false,
+        )],
+    },
+];
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// Opens `n` broadcast streams, a few hundred at a time (inside a `LocalSet`).
+async fn subscribe(server: &ServerProcess, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut streams = Vec::with_capacity(n);
+    while streams.len() < n {
+        let batch = (n - streams.len()).min(200);
+        let opening: Vec<_> = (0..batch)
+            .map(|_| tokio::task::spawn_local(load::open(server.addr, "/broadcast")))
+            .collect();
+        for stream in opening {
+            streams.push(stream.await.expect("opens"));
+        }
+    }
+    load::wait_subscribers(server.addr, n).await;
+    streams
+}
+
+fn s1(kind: &str) -> Measured {
+    let n_env: usize = env_or("BENCH_S1_N", 10_000);
+    #[allow(non_snake_case)]
+    let N = n_env;
+    let server = ServerProcess::start(kind);
+    let local = tokio::task::LocalSet::new();
+    runtime().block_on(local.run_until(async {
+        std::thread::sleep(Duration::from_millis(300));
+        let before = server.rss();
+        let streams = subscribe(&server, N).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = server.rss();
+        drop(streams);
+        Measured {
+            delivered_share: 1.0,
+            memory_per_connection: Some(after.saturating_sub(before) as f64 / N as f64),
+            ..Measured::default()
+        }
+    }))
+}
+
+/// `subscribers` streams read while the server publishes `rate` events per
+/// second of `size` bytes for `seconds`.
+fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u64) -> Measured {
+    let seconds = seconds * env_or("BENCH_SCALE", 1);
+    let count = rate * seconds;
+    let server = ServerProcess::start(kind);
+    let local = tokio::task::LocalSet::new();
+    runtime().block_on(local.run_until(async {
+        let streams = subscribe(&server, subscribers).await;
+        let seen: Shared = Rc::new(RefCell::new(load::Seen::default()));
+        let readers: Vec<_> = streams
+            .into_iter()
+            .map(|stream| tokio::task::spawn_local(load::read(stream, count, true, seen.clone())))
+            .collect();
+        let cpu = server.cpu();
+        load::get_text(
+            server.addr,
+            &format!("/start?rate={rate}&size={size}&count={count}"),
+        )
+        .await;
+        let deadline = Duration::from_secs(seconds + 30);
+        let _ = tokio::time::timeout(deadline, async {
+            for reader in readers {
+                let _ = reader.await;
+            }
+        })
+        .await;
+        let cpu = server.cpu() - cpu;
+        let mut seen = seen.borrow_mut();
+        let expected = count * subscribers as u64;
+        let mut latencies = std::mem::take(&mut seen.latencies);
+        latencies.sort_unstable();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * q) as usize)
+                .map(|&v| f64::from(v))
+        };
+        Measured {
+            delivered_share: seen.events as f64 / expected as f64,
+            cpu_per_delivery_ns: Some(cpu.as_nanos() as f64 / seen.events.max(1) as f64),
+            p50_us: at(0.5),
+            p99_us: at(0.99),
+            max_us: latencies.last().map(|&v| f64::from(v)),
+            ..Measured::default()
+        }
+    }))
+}
+
+fn s2(kind: &str) -> Measured {
+    broadcast(kind, 10_000, 10, 100, 10)
+}
+
+fn s3(kind: &str) -> Measured {
+    broadcast(kind, 100, 10_000, 100, 5)
+}
+
+fn s4(kind: &str) -> Measured {
+    broadcast(kind, 10, 1_000, 100, 5)
+}
+
+fn s5(kind: &str) -> Measured {
+    const COUNT: u64 = 1_000_000;
+    let server = ServerProcess::start(kind);
+    let local = tokio::task::LocalSet::new();
+    runtime().block_on(local.run_until(async {
+        let seen: Shared = Rc::new(RefCell::new(load::Seen::default()));
+        let start = Instant::now();
+        let stream = load::open(server.addr, &format!("/hot?count={COUNT}&size=64")).await;
+        load::read(stream, COUNT, false, seen.clone()).await;
+        let elapsed = start.elapsed();
+        let seen = seen.borrow();
+        Measured {
+            delivered_share: seen.events as f64 / COUNT as f64,
+            events_per_second: Some(seen.events as f64 / elapsed.as_secs_f64()),
+            ..Measured::default()
+        }
+    }))
+}
+
+fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
+}
+
+fn report(scenario: &Scenario, results: &[Vec<Measured>; 2]) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (measure, get, target, lower_is_better) in scenario.measures {
+        let mut stats = [(0.0, 0.0, 0.0); 2];
+        for (i, runs) in results.iter().enumerate() {
+            let mut values: Vec<f64> = runs.iter().filter_map(get).collect();
+            if values.is_empty() {
+                return rows;
+            }
+            stats[i] = median_and_range(&mut values);
+        }
+        let ratio = stats[0].0 / stats[1].0;
+        let verdict = match target {
+            None => String::new(),
+            Some(target) => {
+                let met = if *lower_is_better {
+                    ratio <= *target
+                } else {
+                    ratio >= *target
+                };
+                let sign = if *lower_is_better { "≤" } else { "≥" };
+                format!(
+                    "{sign} {target} {}",
+                    if met { "met" } else { "**not met**" }
+                )
+            }
+        };
+        let cell =
+            |(median, low, high): (f64, f64, f64)| format!("{median:.0} ({low:.0}–{high:.0})");
+        rows.push(format!(
+            "| {} | {measure} | {} | {} | {ratio:.2} | {verdict} |",
+            scenario.name,
+            cell(stats[0]),
+            cell(stats[1]),
+        ));
+    }
+    let share = |runs: &Vec<Measured>| runs.iter().map(|m| m.delivered_share).fold(1.0, f64::min);
+    rows.push(format!(
+        "| {} | delivered (lowest run) | {:.1} % | {:.1} % | | 100 % |",
+        scenario.name,
+        share(&results[0]) * 100.0,
+        share(&results[1]) * 100.0,
+    ));
+    rows
+}

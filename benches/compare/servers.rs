@@ -1,0 +1,230 @@
+//! The two servers under test, with the same endpoints and payloads:
+//!
+//! - `GET /broadcast`: a stream of the broadcast events, heartbeat on;
+//! - `GET /start?rate=R&size=B&count=N`: starts the publisher: `N` events of
+//!   `B` bytes at `R` per second, each starting with its send time;
+//! - `GET /subscribers`: how many streams the broadcast has now;
+//! - `GET /hot?count=N&size=B`: one stream of `N` events as fast as it goes.
+//!
+//! This project's server uses its hub (encode once, share the bytes); the
+//! axum one uses what axum users write: a `tokio::sync::broadcast` channel
+//! and `Sse` with `KeepAlive`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+/// The publisher's settings.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Publish {
+    pub rate: u64,
+    pub size: usize,
+    pub count: u64,
+}
+
+/// One stream of `count` events of `size` bytes.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Hot {
+    pub count: u64,
+    pub size: usize,
+}
+
+/// `<send time in µs since the Unix epoch>,` padded with `x` to `size` bytes.
+pub fn payload(size: usize) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros();
+    let mut data = format!("{now},");
+    if data.len() < size {
+        data.push_str(&"x".repeat(size - data.len()));
+    }
+    data
+}
+
+/// Calls `publish` `settings.count` times at `settings.rate` per second,
+/// ticking every millisecond (timers are no finer) and catching up on the
+/// events due.
+pub async fn run_publisher<F>(settings: Publish, mut publish: impl FnMut(String) -> F)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let start = tokio::time::Instant::now();
+    let mut sent = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    while sent < settings.count {
+        tick.tick().await;
+        let due = (start.elapsed().as_secs_f64() * settings.rate as f64) as u64;
+        while sent < due.min(settings.count) {
+            publish(payload(settings.size)).await;
+            sent += 1;
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    // The same for both: one worker thread (the load generator has the other core).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// Prints the port, then serves until killed.
+fn announce(listener: &std::net::TcpListener) {
+    println!("port {}", listener.local_addr().expect("bound").port());
+}
+
+pub mod project {
+    use super::*;
+    use sse_runtime::extract::{Query, State};
+    use sse_runtime::hub::Hub;
+    use sse_runtime::{sse, Server};
+
+    /// One broadcast event: its data is the payload.
+    #[derive(Clone)]
+    pub struct Tick(String);
+
+    impl std::fmt::Display for Tick {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    #[sse("/broadcast", events(Tick))]
+    async fn broadcast(
+        session: BroadcastSession,
+        hub: State<Hub<BroadcastRoute>>,
+    ) -> Result<(), sse_runtime::Error> {
+        hub.0.subscribe().serve(&session).await?;
+        Ok(())
+    }
+
+    #[sse("/hot")]
+    async fn hot(session: HotSession, hot: Query<Hot>) -> Result<(), sse_runtime::Error> {
+        let data = payload(hot.0.size);
+        for _ in 0..hot.0.count {
+            session.send(data.as_str()).await?;
+        }
+        Ok(())
+    }
+
+    pub fn serve() {
+        runtime().block_on(async {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            std_listener.set_nonblocking(true).expect("nonblocking");
+            announce(&std_listener);
+            let listener = TcpListener::from_std(std_listener).expect("listener");
+            // The whole run fits in the history: every event is delivered.
+            let hub = Hub::<BroadcastRoute>::builder().history(1 << 16).build();
+            let control = hub.clone();
+            Server::new()
+                .state(hub)
+                .route(broadcast)
+                .route(hot)
+                .fallback(move |request: http::Request<hyper::body::Incoming>| {
+                    let hub = control.clone();
+                    async move { control_response(&hub, &request) }
+                })
+                .serve_on(listener)
+                .await
+                .expect("serves");
+        });
+    }
+
+    fn control_response(
+        hub: &Hub<BroadcastRoute>,
+        request: &http::Request<hyper::body::Incoming>,
+    ) -> http::Response<String> {
+        let query = request.uri().query().unwrap_or_default();
+        let body = match request.uri().path() {
+            "/subscribers" => hub.stats().subscribers.to_string(),
+            "/start" => {
+                let settings: Publish =
+                    serde_urlencoded::from_str(query).expect("rate, size, count");
+                let hub = hub.clone();
+                tokio::spawn(run_publisher(settings, move |data| {
+                    let publish = hub.publish(Tick(data));
+                    async move {
+                        publish.await.expect("the hub is open");
+                    }
+                }));
+                "started".to_owned()
+            }
+            _ => "not found".to_owned(),
+        };
+        http::Response::new(body)
+    }
+}
+
+pub mod axum_baseline {
+    use super::*;
+    use axum::extract::{Query, State};
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::routing::get;
+    use axum::serve::ListenerExt;
+    use axum::Router;
+    use tokio::sync::broadcast;
+    use tokio_stream::wrappers::BroadcastStream;
+    use tokio_stream::{Stream, StreamExt};
+
+    type Channel = broadcast::Sender<Arc<str>>;
+
+    async fn broadcast_stream(
+        State(channel): State<Channel>,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        let events = BroadcastStream::new(channel.subscribe())
+            .filter_map(Result::ok)
+            .map(|data| Ok(Event::default().data(&*data)));
+        Sse::new(events).keep_alive(KeepAlive::default())
+    }
+
+    async fn hot(Query(hot): Query<Hot>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        let data = payload(hot.size);
+        let events =
+            tokio_stream::iter(0..hot.count).map(move |_| Ok(Event::default().data(&data)));
+        Sse::new(events)
+    }
+
+    async fn start(
+        State(channel): State<Channel>,
+        Query(settings): Query<Publish>,
+    ) -> &'static str {
+        tokio::spawn(run_publisher(settings, move |data| {
+            let _ = channel.send(data.into());
+            std::future::ready(())
+        }));
+        "started"
+    }
+
+    async fn subscribers(State(channel): State<Channel>) -> String {
+        channel.receiver_count().to_string()
+    }
+
+    pub fn serve() {
+        runtime().block_on(async {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            std_listener.set_nonblocking(true).expect("nonblocking");
+            announce(&std_listener);
+            let listener = TcpListener::from_std(std_listener)
+                .expect("listener")
+                .tap_io(|stream| {
+                    let _ = stream.set_nodelay(true);
+                });
+            // Deep enough that no receiver lags: every event is delivered.
+            let (channel, _) = broadcast::channel::<Arc<str>>(1 << 16);
+            let app = Router::new()
+                .route("/broadcast", get(broadcast_stream))
+                .route("/hot", get(hot))
+                .route("/start", get(start))
+                .route("/subscribers", get(subscribers))
+                .with_state(channel);
+            axum::serve(listener, app).await.expect("serves");
+        });
+    }
+}
