@@ -44,6 +44,17 @@ struct State {
     send_wakers: Vec<Waker>,
     heartbeat: Option<Heartbeat>,
     heartbeat_changed: bool,
+    /// A source attached by the session, waiting for the body to take it.
+    source: Option<Box<dyn Source>>,
+}
+
+/// Frames the response body pulls itself, in the connection's task, after
+/// the session's outbox: how the hub feeds a subscriber without a hop
+/// through the handler's task.
+pub(crate) trait Source: Send {
+    /// The next frame to write; `Ready(None)` when the source is done (it
+    /// then reports why to whoever attached it).
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>>;
 }
 
 impl Shared {
@@ -63,6 +74,7 @@ impl Shared {
                 send_wakers: Vec::new(),
                 heartbeat,
                 heartbeat_changed: false,
+                source: None,
             }),
             request,
             closed,
@@ -164,6 +176,22 @@ impl Shared {
         }
     }
 
+    /// Hands `source` to the response body, replacing any earlier one. If the
+    /// stream already ended, the source is dropped at once.
+    pub(crate) fn attach(&self, source: Box<dyn Source>) {
+        let waker = {
+            let mut state = self.lock();
+            if state.ended {
+                return;
+            }
+            state.source = Some(source);
+            state.body_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// The body is gone (the client left or the connection was dropped).
     fn detach(&self) {
         let wakers = {
@@ -181,6 +209,8 @@ impl Shared {
 /// with heartbeats in the quiet periods.
 pub(crate) struct SseBody {
     shared: Arc<Shared>,
+    /// Taken from the shared state, so that polling it needs no lock.
+    source: Option<Box<dyn Source>>,
     heartbeat: Option<Heartbeat>,
     timer: Option<Pin<Box<Sleep>>>,
     last_write: Instant,
@@ -191,6 +221,7 @@ impl SseBody {
         let heartbeat = shared.lock().heartbeat.clone();
         Self {
             shared,
+            source: None,
             heartbeat,
             timer: None,
             last_write: Instant::now(),
@@ -250,11 +281,26 @@ impl http_body::Body for SseBody {
             this.heartbeat = state.heartbeat.clone();
             this.timer = None;
         }
+        if let Some(source) = state.source.take() {
+            this.source = Some(source);
+        }
         match &state.body_waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => state.body_waker = Some(cx.waker().clone()),
         }
         drop(state);
+        if let Some(source) = &mut this.source {
+            match source.poll_frame(cx) {
+                Poll::Ready(Some(frame)) => {
+                    this.last_write = Instant::now();
+                    return Poll::Ready(Some(Ok(Frame::data(frame))));
+                }
+                // Done: it told its session why; the stream goes on until the
+                // session ends it.
+                Poll::Ready(None) => this.source = None,
+                Poll::Pending => {}
+            }
+        }
         this.poll_heartbeat(cx)
             .map(|frame| Some(Ok(Frame::data(frame))))
     }

@@ -1,6 +1,7 @@
 //! The seam between the hub and where its history lives.
 
 use std::future::Future;
+use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -141,25 +142,23 @@ pub enum BackplaneError {
 
 /// A subscriber's position in a topic.
 ///
-/// Reading takes no lock the publishers wait on for long, and never makes a
-/// publisher wait for a subscriber.
+/// Polled by the subscriber's response body, in its connection's task, when
+/// the connection can take more: a subscriber that does not read is not
+/// polled and costs nothing but its place. Reading never makes a publisher
+/// wait.
 pub trait Cursor: Send + 'static {
-    /// Waits until there are events after the cursor, then appends up to
-    /// `max` of them to `batch`, oldest first, and moves past them.
-    /// Cancel-safe: a dropped call moves nothing.
-    fn next_batch(
+    /// Appends up to `max` of the events after the cursor to `batch`, oldest
+    /// first, and moves past them; when there are none yet, registers
+    /// `cx`'s waker for the next publish and returns `Pending`.
+    fn poll_next_batch(
         &mut self,
+        cx: &mut Context<'_>,
         batch: &mut Vec<Entry>,
         max: usize,
-    ) -> impl Future<Output = Result<(), CursorError>> + Send;
+    ) -> Poll<Result<(), CursorError>>;
 
     /// After [`CursorError::Lagged`], moves to the oldest event kept.
     fn skip_to_oldest(&mut self);
-
-    /// Resolves once events after the cursor have left the history: the hub
-    /// waits on it while a subscriber is not taking its writes, so that a
-    /// stalled client is dealt with without waiting for it to read.
-    fn fell_behind(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// Where a hub's history lives, and who assigns the ids: the seam for a
@@ -169,7 +168,7 @@ pub trait Cursor: Send + 'static {
 /// distributed backplane (Redis Streams: `XADD` assigns the id, `XRANGE`
 /// replays, `XREAD BLOCK` waits) implements the same three methods; it would
 /// read each topic once per process and share the entries among that
-/// process's cursors.
+/// process's cursors, waking them as the in-memory one does.
 ///
 /// Contract: ids are unique and increase within a topic; a cursor made
 /// after id `x` yields every event published after `x` exactly once, in

@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::task::{Context, Poll, Waker};
+
 use bytes::Bytes;
-use tokio::sync::Notify;
 
 use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
 
@@ -38,8 +39,6 @@ pub struct MemoryBackplane {
 #[derive(Debug)]
 struct Log {
     ring: Mutex<Ring>,
-    /// Woken at each publish and at close.
-    published: Notify,
 }
 
 #[derive(Debug)]
@@ -48,11 +47,27 @@ struct Ring {
     /// The number of `entries[0]`; the next event gets `first + len`.
     first: u64,
     closed: bool,
+    /// One slot per cursor: the waker of a cursor waiting for the next
+    /// publish. A slot, not a list, so a cursor polled twice registers once
+    /// and a dropped cursor leaves nothing behind.
+    waiting: Vec<Option<Waker>>,
+    free: Vec<usize>,
 }
 
 impl Ring {
     fn end(&self) -> u64 {
         self.first + self.entries.len() as u64
+    }
+
+    fn take_wakers(&mut self) -> Vec<Waker> {
+        self.waiting.iter_mut().filter_map(Option::take).collect()
+    }
+
+    fn slot(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
+            self.waiting.push(None);
+            self.waiting.len() - 1
+        })
     }
 }
 
@@ -101,8 +116,9 @@ impl MemoryBackplane {
                 entries: VecDeque::new(),
                 first: 1,
                 closed: self.closed.load(Ordering::Acquire),
+                waiting: Vec::new(),
+                free: Vec::new(),
             }),
-            published: Notify::new(),
         });
         topics.insert(topic.into(), log.clone());
         log
@@ -125,7 +141,7 @@ impl Backplane for MemoryBackplane {
 
     async fn publish(&self, topic: &str, body: Bytes) -> Result<Entry, BackplaneError> {
         let log = self.log(topic);
-        let entry = {
+        let (entry, wakers) = {
             let mut ring = lock(&log.ring);
             if ring.closed {
                 return Err(BackplaneError::Closed);
@@ -137,9 +153,9 @@ impl Backplane for MemoryBackplane {
                 ring.entries.pop_front();
                 ring.first += 1;
             }
-            entry
+            (entry, ring.take_wakers())
         };
-        log.published.notify_waiters();
+        wakers.into_iter().for_each(Waker::wake);
         Ok(entry)
     }
 
@@ -149,21 +165,24 @@ impl Backplane for MemoryBackplane {
         last_event_id: Option<&str>,
     ) -> Result<Subscribed<MemoryCursor>, BackplaneError> {
         let log = self.log(topic);
-        let (next, history_lost) = {
-            let ring = lock(&log.ring);
-            match last_event_id.map(|id| self.number(id)) {
+        let (next, history_lost, slot) = {
+            let mut ring = lock(&log.ring);
+            let slot = ring.slot();
+            let (next, lost) = match last_event_id.map(|id| self.number(id)) {
                 None => (ring.end(), false),
                 // Everything after it is still here (or it is the newest).
                 Some(Some(n)) if n + 1 >= ring.first && n < ring.end() => (n + 1, false),
                 // Too old, from another run, or not an id of ours: replay what
                 // is kept and say that the rest is gone.
                 Some(_) => (ring.first, true),
-            }
+            };
+            (next, lost, slot)
         };
         Ok(Subscribed {
             cursor: MemoryCursor {
                 log,
                 next,
+                slot,
                 run: self.run,
             },
             history_lost,
@@ -176,8 +195,12 @@ impl Backplane for MemoryBackplane {
             lock(&self.topics).values().cloned().collect::<Vec<_>>()
         };
         for log in topics {
-            lock(&log.ring).closed = true;
-            log.published.notify_waiters();
+            let wakers = {
+                let mut ring = lock(&log.ring);
+                ring.closed = true;
+                ring.take_wakers()
+            };
+            wakers.into_iter().for_each(Waker::wake);
         }
     }
 }
@@ -188,54 +211,52 @@ impl Backplane for MemoryBackplane {
 pub struct MemoryCursor {
     log: Arc<Log>,
     next: u64,
+    /// Where this cursor's waker waits in the ring.
+    slot: usize,
     run: u64,
 }
 
 impl Cursor for MemoryCursor {
-    async fn next_batch(&mut self, batch: &mut Vec<Entry>, max: usize) -> Result<(), CursorError> {
-        loop {
-            // Registered before looking, so a publish in between still wakes us.
-            let published = self.log.published.notified();
-            tokio::pin!(published);
-            published.as_mut().enable();
-            {
-                let ring = lock(&self.log.ring);
-                if self.next < ring.first {
-                    let last_delivered =
-                        (self.next > 1).then(|| format!("{}-{}", self.run, self.next - 1));
-                    return Err(CursorError::Lagged { last_delivered });
-                }
-                let available = ring.end() - self.next;
-                if available > 0 {
-                    let start = (self.next - ring.first) as usize;
-                    let take = available.min(max.max(1) as u64) as usize;
-                    batch.extend(ring.entries.range(start..start + take).cloned());
-                    self.next += take as u64;
-                    return Ok(());
-                }
-                if ring.closed {
-                    return Err(CursorError::Closed);
-                }
-            }
-            published.await;
+    fn poll_next_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut Vec<Entry>,
+        max: usize,
+    ) -> Poll<Result<(), CursorError>> {
+        let mut ring = lock(&self.log.ring);
+        if self.next < ring.first {
+            let last_delivered = (self.next > 1).then(|| format!("{}-{}", self.run, self.next - 1));
+            return Poll::Ready(Err(CursorError::Lagged { last_delivered }));
         }
-    }
-
-    async fn fell_behind(&self) {
-        loop {
-            let published = self.log.published.notified();
-            tokio::pin!(published);
-            published.as_mut().enable();
-            if self.next < lock(&self.log.ring).first {
-                return;
-            }
-            published.await;
+        let available = ring.end() - self.next;
+        if available > 0 {
+            let start = (self.next - ring.first) as usize;
+            let take = available.min(max.max(1) as u64) as usize;
+            batch.extend(ring.entries.range(start..start + take).cloned());
+            self.next += take as u64;
+            return Poll::Ready(Ok(()));
         }
+        if ring.closed {
+            return Poll::Ready(Err(CursorError::Closed));
+        }
+        match &mut ring.waiting[self.slot] {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     fn skip_to_oldest(&mut self) {
         let first = lock(&self.log.ring).first;
         self.next = self.next.max(first);
+    }
+}
+
+impl Drop for MemoryCursor {
+    fn drop(&mut self) {
+        let mut ring = lock(&self.log.ring);
+        ring.waiting[self.slot] = None;
+        ring.free.push(self.slot);
     }
 }
 
@@ -249,7 +270,7 @@ mod tests {
 
     async fn numbers(cursor: &mut MemoryCursor, max: usize) -> Result<Vec<String>, CursorError> {
         let mut batch = Vec::new();
-        cursor.next_batch(&mut batch, max).await?;
+        std::future::poll_fn(|cx| cursor.poll_next_batch(cx, &mut batch, max)).await?;
         Ok(batch
             .iter()
             .map(|e| e.id().rsplit('-').next().unwrap().to_owned())
@@ -325,7 +346,6 @@ mod tests {
         for n in 2..=5 {
             backplane.publish("t", body(n)).await.unwrap();
         }
-        cursor.fell_behind().await;
         match numbers(&mut cursor, 8).await {
             Err(CursorError::Lagged { last_delivered }) => {
                 assert_eq!(last_delivered, Some(format!("{}-1", backplane.run)));
@@ -353,6 +373,32 @@ mod tests {
             backplane.publish("new", body(1)).await,
             Err(BackplaneError::Closed)
         ));
+    }
+
+    #[tokio::test]
+    async fn cursors_that_come_and_go_leave_nothing_behind() {
+        let backplane = MemoryBackplane::new(8);
+        for _ in 0..1000 {
+            let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+            // Registers its waker, then is dropped without a publish.
+            let waker = futures_noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            assert!(cursor
+                .poll_next_batch(&mut cx, &mut Vec::new(), 8)
+                .is_pending());
+        }
+        let log = backplane.log("t");
+        let ring = lock(&log.ring);
+        assert_eq!(ring.waiting.len(), 1);
+        assert!(ring.waiting.iter().all(Option::is_none));
+    }
+
+    fn futures_noop_waker() -> Waker {
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        Waker::from(Arc::new(Noop))
     }
 
     #[tokio::test]

@@ -627,10 +627,10 @@ struct Feed<B> {
 }
 
 impl<B: Backplane> Feed<B> {
+    /// Subscribes, tells the client about lost history, then hands the
+    /// cursor to the response body, which pulls from it in the connection's
+    /// task; waits until the body stops pulling or the client leaves.
     async fn forward(self, session: &Session) -> Result<Ended, Error> {
-        let counters = self.counters.clone();
-        counters.subscribers.fetch_add(1, Ordering::Relaxed);
-        let _serving = Serving(&counters.subscribers);
         let after = self
             .after
             .or_else(|| session.request().last_event_id().map(str::to_owned));
@@ -639,7 +639,7 @@ impl<B: Backplane> Feed<B> {
             .subscribe(&self.topic, after.as_deref())
             .await;
         let Subscribed {
-            mut cursor,
+            cursor,
             history_lost,
         } = match subscribed {
             Ok(subscribed) => subscribed,
@@ -650,63 +650,116 @@ impl<B: Backplane> Feed<B> {
             }
         };
         if history_lost {
-            signal_history_lost(session, &counters, after.as_deref()).await?;
+            self.counters.history_lost.fetch_add(1, Ordering::Relaxed);
+            session.send(history_lost_signal(after.as_deref())).await?;
         }
-        // Grows to the batch sizes this subscriber sees; idle ones stay tiny.
-        let mut batch = Vec::new();
-        // The last event written: what the client will resume after.
-        let mut last_written: Option<Entry> = None;
+        let (done, ended) = tokio::sync::oneshot::channel();
+        self.counters.subscribers.fetch_add(1, Ordering::Relaxed);
+        session.shared().attach(Box::new(Source {
+            cursor,
+            filter: self.filter,
+            lagging: self.lagging,
+            counters: self.counters,
+            batch: Vec::new(),
+            last_written: after,
+            done: Some(done),
+        }));
+        let ended = tokio::select! {
+            () = session.closed() => Ended::ClientLeft,
+            ended = ended => ended.unwrap_or(Ended::ClientLeft),
+        };
+        if ended == Ended::Lagged {
+            session.close();
+        }
+        Ok(ended)
+    }
+}
+
+/// The subscription as the response body sees it: frames pulled from the
+/// cursor, a batch at a time.
+struct Source<C> {
+    cursor: C,
+    filter: Option<Filter>,
+    lagging: Lagging,
+    counters: Arc<Counters>,
+    /// Reused from batch to batch; idle subscribers keep it empty.
+    batch: Vec<Entry>,
+    /// The id of the last event written: what the client will resume after.
+    last_written: Option<String>,
+    /// Tells `serve` why the source stopped.
+    done: Option<tokio::sync::oneshot::Sender<Ended>>,
+}
+
+impl<C> Source<C> {
+    fn finish(&mut self, ended: Ended) -> Poll<Option<Bytes>> {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(ended);
+        }
+        Poll::Ready(None)
+    }
+}
+
+impl<C: Cursor> crate::stream::Source for Source<C> {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         loop {
-            let next = tokio::select! {
-                () = session.closed() => return Ok(Ended::ClientLeft),
-                next = cursor.next_batch(&mut batch, BATCH) => next,
-            };
-            let fell_behind = match next {
-                Err(CursorError::Closed) => return Ok(Ended::HubClosed),
-                Err(CursorError::Lagged { .. }) => true,
-                Ok(()) => {
-                    if let Some(keep) = &self.filter {
-                        batch.retain(|entry| keep(entry));
-                    }
-                    // A client that does not read keeps the write waiting; the
-                    // history moving past it meanwhile is a lag like any other
-                    // (and nothing of the batch was written).
-                    let written = tokio::select! {
-                        written = write_batch(session, &batch) => Some(written),
-                        () = cursor.fell_behind() => None,
-                    };
-                    match written {
-                        None => true,
-                        Some(Ok(())) => {
-                            counters
-                                .delivered
-                                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                            last_written = batch.last().cloned().or(last_written);
-                            false
+            let polled = self.cursor.poll_next_batch(cx, &mut self.batch, BATCH);
+            match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(CursorError::Closed)) => return self.finish(Ended::HubClosed),
+                Poll::Ready(Err(CursorError::Lagged { .. })) => {
+                    self.counters.lagged.fetch_add(1, Ordering::Relaxed);
+                    match self.lagging {
+                        Lagging::Close => return self.finish(Ended::Lagged),
+                        Lagging::SkipAhead => {
+                            self.cursor.skip_to_oldest();
+                            self.counters.history_lost.fetch_add(1, Ordering::Relaxed);
+                            let signal = history_lost_signal(self.last_written.as_deref());
+                            match signal.to_bytes() {
+                                Ok(frame) => return Poll::Ready(Some(frame)),
+                                Err(_) => continue,
+                            }
                         }
-                        Some(Err(Error::Closed)) => return Ok(Ended::ClientLeft),
-                        Some(Err(err)) => return Err(err),
                     }
                 }
+                Poll::Ready(Ok(())) => {}
+            }
+            if let Some(keep) = &self.filter {
+                self.batch.retain(|entry| keep(entry));
+            }
+            let Some(last) = self.batch.last() else {
+                continue; // all filtered out
             };
-            batch.clear();
-            if !fell_behind {
-                continue;
-            }
-            counters.lagged.fetch_add(1, Ordering::Relaxed);
-            match self.lagging {
-                Lagging::Close => {
-                    session.close();
-                    return Ok(Ended::Lagged);
+            self.last_written = Some(last.id().to_owned());
+            self.counters
+                .delivered
+                .fetch_add(self.batch.len() as u64, Ordering::Relaxed);
+            // One event: its shared bytes as they are. Several: one frame.
+            let frame = if self.batch.len() == 1 {
+                self.batch[0].frame().clone()
+            } else {
+                let mut frame =
+                    BytesMut::with_capacity(self.batch.iter().map(|e| e.frame().len()).sum());
+                for entry in &self.batch {
+                    frame.extend_from_slice(entry.frame());
                 }
-                Lagging::SkipAhead => {
-                    let had = last_written.as_ref().map(Entry::id).or(after.as_deref());
-                    signal_history_lost(session, &counters, had).await?;
-                    cursor.skip_to_oldest();
-                }
-            }
+                frame.freeze()
+            };
+            self.batch.clear();
+            return Poll::Ready(Some(frame));
         }
     }
+}
+
+impl<C> Drop for Source<C> {
+    fn drop(&mut self) {
+        self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn history_lost_signal(last: Option<&str>) -> Event {
+    Event::new()
+        .event(HISTORY_LOST)
+        .data(last.unwrap_or_default().to_owned())
 }
 
 /// The future of [`Topic::publish`] and [`Hub::publish`]: the new event's id.
@@ -744,44 +797,6 @@ impl Future for Serve<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.as_mut().poll(cx)
     }
-}
-
-/// Counts a subscriber while it is served, however `serve` ends.
-struct Serving<'a>(&'a AtomicU64);
-
-impl Drop for Serving<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-async fn signal_history_lost(
-    session: &Session,
-    counters: &Counters,
-    last: Option<&str>,
-) -> Result<(), Error> {
-    counters.history_lost.fetch_add(1, Ordering::Relaxed);
-    let signal = Event::new()
-        .event(HISTORY_LOST)
-        .data(last.unwrap_or_default().to_owned());
-    session.send(signal).await
-}
-
-/// Writes a batch of shared, pre-encoded events in one go.
-async fn write_batch(session: &Session, batch: &[Entry]) -> Result<(), Error> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    std::future::poll_fn(|cx| {
-        session.shared().poll_write(cx, |out| {
-            out.reserve(batch.iter().map(|e| e.frame().len()).sum());
-            for entry in batch {
-                out.extend_from_slice(entry.frame());
-            }
-            Ok(())
-        })
-    })
-    .await
 }
 
 /// `value` as an event without an id: its name (if declared) and its data
