@@ -75,9 +75,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-/// Prints the port, then serves until killed.
-fn announce(listener: &std::net::TcpListener) {
+/// A listener on a free loopback port, with a backlog deep enough for
+/// thousands of connections opened at once (the default 128 drops some),
+/// announced on stdout for the load generator.
+fn listen() -> TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(([127, 0, 0, 1], 0).into()).expect("bind");
+    let listener = socket.listen(4096).expect("listen");
     println!("port {}", listener.local_addr().expect("bound").port());
+    listener
 }
 
 pub mod project {
@@ -116,10 +122,7 @@ pub mod project {
 
     pub fn serve() {
         runtime().block_on(async {
-            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            std_listener.set_nonblocking(true).expect("nonblocking");
-            announce(&std_listener);
-            let listener = TcpListener::from_std(std_listener).expect("listener");
+            let listener = listen();
             // The whole run fits in the history: every event is delivered.
             let hub = Hub::<BroadcastRoute>::builder().history(1 << 16).build();
             let control = hub.clone();
@@ -208,14 +211,9 @@ pub mod axum_baseline {
 
     pub fn serve() {
         runtime().block_on(async {
-            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            std_listener.set_nonblocking(true).expect("nonblocking");
-            announce(&std_listener);
-            let listener = TcpListener::from_std(std_listener)
-                .expect("listener")
-                .tap_io(|stream| {
-                    let _ = stream.set_nodelay(true);
-                });
+            let listener = listen().tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
             // Deep enough that no receiver lags: every event is delivered.
             let (channel, _) = broadcast::channel::<Arc<str>>(1 << 16);
             let app = Router::new()
