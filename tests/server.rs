@@ -46,7 +46,53 @@ async fn http1_stream_has_the_right_headers_and_ends_when_the_handler_returns() 
     let server = start(Server::new().route(handler(three_events).at("/events"))).await;
     let mut stream = open(server.addr, "/events").await;
     assert_stream_headers(&stream);
+    // Served by the HTTP/1.1 fast path: the connection is the stream's.
+    assert_eq!(stream.header("connection"), Some("close"));
+    assert!(stream.header("date").is_some());
     assert_eq!(stream.rest().await, THREE_EVENTS);
+    server.stop().await;
+}
+
+/// Reads a raw HTTP exchange to the end.
+async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut answer))
+        .await
+        .expect("the exchange ends")
+        .unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+#[tokio::test]
+async fn requests_off_the_fast_path_are_served_by_hyper_the_same() {
+    let server = start(Server::new().route(handler(three_events).at("/events"))).await;
+    // HTTP/1.0: no chunking, the body ends when the connection does.
+    let answer = raw_exchange(server.addr, b"GET /events HTTP/1.0\r\nHost: x\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.0 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.ends_with(&format!("\r\n\r\n{THREE_EVENTS}")),
+        "{answer}"
+    );
+    // A request pipelined behind the stream's head: both are answered, in order.
+    let answer = raw_exchange(
+        server.addr,
+        b"GET /events HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let stream_end = answer.find("0\r\n\r\n").expect("the stream's last chunk");
+    assert!(
+        answer[stream_end..].contains("HTTP/1.1 404 Not Found"),
+        "{answer}"
+    );
+    // The fast path writes the same events, chunked, then closes.
+    let answer = raw_exchange(server.addr, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(
+        answer.contains("transfer-encoding: chunked\r\n"),
+        "{answer}"
+    );
+    assert!(answer.ends_with("\r\n0\r\n\r\n"), "{answer}");
     server.stop().await;
 }
 

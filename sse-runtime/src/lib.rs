@@ -45,6 +45,7 @@ pub mod client;
 mod error;
 pub mod event;
 pub mod extract;
+mod h1;
 pub mod heartbeat;
 pub mod hub;
 pub mod request;

@@ -1,0 +1,289 @@
+//! The HTTP/1.1 fast path for event streams.
+//!
+//! hyper keeps two 8 KiB buffers per HTTP/1 connection for as long as it
+//! lives: a read buffer kept after the request head and a write buffer. For a
+//! stream that idles for hours that is most of its memory. So the server
+//! reads the first request's head itself, and when it is a plain `GET` of an
+//! event-stream route it writes the response and the chunked stream itself,
+//! straight from the session's frames, with no buffer of its own. Anything
+//! else (other methods and routes, HTTP/1.0, HTTP/2, a request with a body or
+//! pipelined after the head, anything that does not parse) goes to hyper
+//! with the bytes already read put back in front.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http_body::Body;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::stream::SseBody;
+
+/// The most a request head may take before it is left to hyper (which
+/// answers 431).
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 64;
+
+/// Reads until the end of the first request head (or `MAX_HEAD` bytes, or
+/// whatever arrived before the peer closed). `None` if nothing arrived.
+pub(crate) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        if stream.readable().await.is_err() {
+            return None;
+        }
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.len());
+        }
+        let spare = buf.capacity() - buf.len();
+        let start = buf.len();
+        buf.resize(start + spare, 0);
+        match stream.try_read(&mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                return (!buf.is_empty()).then_some(buf);
+            }
+            Ok(n) => buf.truncate(start + n),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                buf.truncate(start);
+                continue;
+            }
+            Err(_) => return None,
+        }
+        // Only the new bytes (and the three before them) can complete "\r\n\r\n".
+        let from = start.saturating_sub(3);
+        if memchr::memmem::find(&buf[from..], b"\r\n\r\n").is_some() || buf.len() >= MAX_HEAD {
+            return Some(buf);
+        }
+    }
+}
+
+/// A request this path serves: its head, parsed.
+pub(crate) struct StreamRequest {
+    pub(crate) parts: http::request::Parts,
+}
+
+/// Parses `head` as an HTTP/1.1 `GET` without a body and with nothing after
+/// it; anything else is hyper's to answer.
+pub(crate) fn parse(head: &[u8]) -> Option<StreamRequest> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let httparse::Status::Complete(len) = request.parse(head).ok()? else {
+        return None;
+    };
+    if len != head.len() || request.version != Some(1) || request.method != Some("GET") {
+        return None;
+    }
+    let mut builder = http::Request::builder()
+        .method(http::Method::GET)
+        .uri(request.path?)
+        .version(http::Version::HTTP_11);
+    for header in request.headers.iter() {
+        let name = header.name;
+        // A body, an upgrade or an expectation needs hyper's handling.
+        let special = ["content-length", "transfer-encoding", "upgrade", "expect"];
+        if special.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+            let empty_length =
+                name.eq_ignore_ascii_case("content-length") && header.value.trim_ascii() == b"0";
+            if !empty_length {
+                return None;
+            }
+        }
+        builder = builder.header(name, header.value);
+    }
+    let (parts, ()) = builder.body(()).ok()?.into_parts();
+    Some(StreamRequest { parts })
+}
+
+/// The response head of a stream: always `connection: close`, since the
+/// connection is the stream's for its whole life.
+fn response_head() -> Bytes {
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    Bytes::from(format!(
+        "HTTP/1.1 200 OK\r\n\
+         content-type: text/event-stream\r\n\
+         cache-control: no-store\r\n\
+         x-accel-buffering: no\r\n\
+         connection: close\r\n\
+         transfer-encoding: chunked\r\n\
+         date: {date}\r\n\r\n"
+    ))
+}
+
+/// Writes the response and the stream's frames, chunked, until the stream
+/// ends (then the last chunk), the client goes away, or `force` is cancelled.
+/// Nothing is buffered here: each frame is written from the session's bytes.
+pub(crate) async fn serve_stream(stream: TcpStream, mut body: SseBody, force: &CancellationToken) {
+    let mut pending: Vec<Bytes> = vec![response_head()];
+    let mut finished = false;
+    loop {
+        tokio::select! {
+            frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)),
+                if pending.is_empty() && !finished =>
+            {
+                match frame {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            if !data.is_empty() {
+                                pending.push(Bytes::from(format!("{:x}\r\n", data.len())));
+                                pending.push(data);
+                                pending.push(Bytes::from_static(b"\r\n"));
+                            }
+                        }
+                    }
+                    None => {
+                        pending.push(Bytes::from_static(b"0\r\n\r\n"));
+                        finished = true;
+                    }
+                }
+            }
+            writable = stream.writable(), if !pending.is_empty() => {
+                if writable.is_err() || write_some(&stream, &mut pending).is_err() {
+                    return;
+                }
+                if pending.is_empty() && finished {
+                    return;
+                }
+            }
+            readable = stream.readable() => {
+                if readable.is_err() || client_left(&stream) {
+                    return;
+                }
+            }
+            () = force.cancelled() => return,
+        }
+    }
+}
+
+/// Writes what the socket takes now, dropping what was written.
+fn write_some(stream: &TcpStream, pending: &mut Vec<Bytes>) -> io::Result<()> {
+    let slices: Vec<IoSlice<'_>> = pending.iter().map(|b| IoSlice::new(b)).collect();
+    let mut written = match stream.try_write_vectored(&slices) {
+        Ok(n) => n,
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    drop(slices);
+    let mut done = 0;
+    for buf in pending.iter_mut() {
+        let take = written.min(buf.len());
+        buf.advance(take);
+        written -= take;
+        if buf.is_empty() {
+            done += 1;
+        } else {
+            break;
+        }
+    }
+    pending.drain(..done);
+    Ok(())
+}
+
+/// Whether the peer closed its side (or the connection failed). Bytes it
+/// sends meanwhile (a pipelined request) are dropped: the connection closes
+/// when the stream ends.
+fn client_left(stream: &TcpStream) -> bool {
+    let mut scratch = [0u8; 256];
+    match stream.try_read(&mut scratch) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => err.kind() != io::ErrorKind::WouldBlock,
+    }
+}
+
+/// A connection with bytes already read put back in front, for hyper.
+pub(crate) struct Rewind {
+    prefix: Bytes,
+    inner: TcpStream,
+}
+
+impl Rewind {
+    pub(crate) fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+        Self {
+            prefix: Bytes::from(prefix),
+            inner,
+        }
+    }
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            self.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_gets_take_the_fast_path() {
+        let head = b"GET /events?x=1 HTTP/1.1\r\nHost: a\r\nLast-Event-ID: 7\r\n\r\n";
+        let request = parse(head).expect("a stream request");
+        assert_eq!(request.parts.uri, "/events?x=1");
+        assert_eq!(request.parts.headers["last-event-id"], "7");
+        assert!(parse(b"GET /e HTTP/1.1\r\nContent-Length: 0\r\n\r\n").is_some());
+    }
+
+    #[test]
+    fn everything_else_goes_to_hyper() {
+        for head in [
+            &b"POST /e HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"GET /e HTTP/1.0\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+            b"GET /e HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nHost: a\r\n",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            b"GET /e HTTP/1.1\r\nBad Header: x\r\n\r\n",
+            b"\x16\x03\x01 not http",
+        ] {
+            assert!(parse(head).is_none(), "{:?}", String::from_utf8_lossy(head));
+        }
+    }
+}
