@@ -117,34 +117,31 @@ fn response_head() -> Bytes {
 /// ends (then the last chunk), the client goes away, or `force` is cancelled.
 /// Nothing is buffered here: each frame is written from the session's bytes.
 pub(crate) async fn serve_stream(stream: TcpStream, mut body: SseBody, force: &CancellationToken) {
-    let mut pending: Vec<Bytes> = vec![response_head()];
+    let mut out = Outgoing::default();
+    out.bufs.push(response_head());
     let mut finished = false;
     loop {
         tokio::select! {
             frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)),
-                if pending.is_empty() && !finished =>
+                if out.is_empty() && !finished =>
             {
                 match frame {
                     Some(Ok(frame)) => {
                         if let Ok(data) = frame.into_data() {
-                            if !data.is_empty() {
-                                pending.push(Bytes::from(format!("{:x}\r\n", data.len())));
-                                pending.push(data);
-                                pending.push(Bytes::from_static(b"\r\n"));
-                            }
+                            out.chunk(data);
                         }
                     }
                     None => {
-                        pending.push(Bytes::from_static(b"0\r\n\r\n"));
+                        out.bufs.push(Bytes::from_static(b"0\r\n\r\n"));
                         finished = true;
                     }
                 }
             }
-            writable = stream.writable(), if !pending.is_empty() => {
-                if writable.is_err() || write_some(&stream, &mut pending).is_err() {
+            writable = stream.writable(), if !out.is_empty() => {
+                if writable.is_err() || out.write_some(&stream).is_err() {
                     return;
                 }
-                if pending.is_empty() && finished {
+                if out.is_empty() && finished {
                     return;
                 }
             }
@@ -158,28 +155,86 @@ pub(crate) async fn serve_stream(stream: TcpStream, mut body: SseBody, force: &C
     }
 }
 
-/// Writes what the socket takes now, dropping what was written.
-fn write_some(stream: &TcpStream, pending: &mut Vec<Bytes>) -> io::Result<()> {
-    let slices: Vec<IoSlice<'_>> = pending.iter().map(|b| IoSlice::new(b)).collect();
-    let mut written = match stream.try_write_vectored(&slices) {
-        Ok(n) => n,
-        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-        Err(err) => return Err(err),
-    };
-    drop(slices);
-    let mut done = 0;
-    for buf in pending.iter_mut() {
-        let take = written.min(buf.len());
-        buf.advance(take);
-        written -= take;
-        if buf.is_empty() {
-            done += 1;
-        } else {
-            break;
-        }
+/// What waits to be written: the response head, or one chunk (its size line,
+/// its data and CRLF), or the last chunk. Nothing is allocated per chunk: the
+/// size line is formatted in place and the data is the session's own bytes.
+#[derive(Default)]
+struct Outgoing {
+    /// `<hex length>\r\n`; `size[size_at..size_end]` is still to be written.
+    size: [u8; 18],
+    size_at: usize,
+    size_end: usize,
+    /// Written after the size line, in order.
+    bufs: Vec<Bytes>,
+}
+
+impl Outgoing {
+    fn is_empty(&self) -> bool {
+        self.size_at == self.size_end && self.bufs.is_empty()
     }
-    pending.drain(..done);
-    Ok(())
+
+    /// Queues `data` as one chunk (an empty frame would end the stream).
+    fn chunk(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0u8; 16];
+        let mut at = digits.len();
+        let mut n = data.len();
+        loop {
+            at -= 1;
+            digits[at] = HEX[n & 0xf];
+            n >>= 4;
+            if n == 0 {
+                break;
+            }
+        }
+        let hex = &digits[at..];
+        self.size[..hex.len()].copy_from_slice(hex);
+        self.size[hex.len()..hex.len() + 2].copy_from_slice(b"\r\n");
+        self.size_at = 0;
+        self.size_end = hex.len() + 2;
+        self.bufs.push(data);
+        self.bufs.push(Bytes::from_static(b"\r\n"));
+    }
+
+    /// Writes what the socket takes now, in one `writev`, and drops it.
+    fn write_some(&mut self, stream: &TcpStream) -> io::Result<()> {
+        let mut slices = [IoSlice::new(&[]); 4];
+        let mut count = 0;
+        if self.size_at < self.size_end {
+            slices[0] = IoSlice::new(&self.size[self.size_at..self.size_end]);
+            count = 1;
+        }
+        for buf in &self.bufs {
+            if count == slices.len() {
+                break;
+            }
+            slices[count] = IoSlice::new(buf);
+            count += 1;
+        }
+        let mut written = match stream.try_write_vectored(&slices[..count]) {
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        let from_size = written.min(self.size_end - self.size_at);
+        self.size_at += from_size;
+        written -= from_size;
+        let mut done = 0;
+        for buf in &mut self.bufs {
+            let take = written.min(buf.len());
+            buf.advance(take);
+            written -= take;
+            if !buf.is_empty() {
+                break;
+            }
+            done += 1;
+        }
+        self.bufs.drain(..done);
+        Ok(())
+    }
 }
 
 /// Whether the peer closed its side (or the connection failed). Bytes it
@@ -258,6 +313,24 @@ impl AsyncWrite for Rewind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_size_lines_are_lowercase_hex() {
+        for (len, line) in [
+            (1, "1\r\n"),
+            (15, "f\r\n"),
+            (16, "10\r\n"),
+            (4096, "1000\r\n"),
+        ] {
+            let mut out = Outgoing::default();
+            out.chunk(Bytes::from(vec![b'x'; len]));
+            assert_eq!(&out.size[out.size_at..out.size_end], line.as_bytes());
+            assert_eq!(out.bufs.len(), 2);
+        }
+        let mut out = Outgoing::default();
+        out.chunk(Bytes::new());
+        assert!(out.is_empty());
+    }
 
     #[test]
     fn plain_gets_take_the_fast_path() {
