@@ -22,7 +22,17 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Runs this benchmark's own binary as the `kind` server.
     pub fn start(kind: &str) -> Self {
-        let mut child = Command::new(std::env::current_exe().expect("own path"))
+        let exe = std::env::current_exe().expect("own path");
+        // The server gets CPU 0 to itself (the load generator runs on CPU 1).
+        let mut command = match crate::pinning() {
+            true => {
+                let mut command = Command::new("taskset");
+                command.args(["-c", "0"]).arg(exe);
+                command
+            }
+            false => Command::new(exe),
+        };
+        let mut child = command
             .env(crate::ROLE, kind)
             .stdout(Stdio::piped())
             .spawn()

@@ -4,7 +4,9 @@
 //! ratio project ÷ axum.
 //!
 //! `BENCH_RUNS` (default 3) sets the runs per server; `BENCH_ONLY=S2,S5`
-//! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations.
+//! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations;
+//! `BENCH_PIN=0` stops pinning the server to CPU 0 and the load generator to
+//! CPU 1 (with `taskset`).
 
 mod load;
 mod servers;
@@ -20,6 +22,21 @@ pub const ROLE: &str = "SSE_BENCH_SERVE";
 
 const SERVERS: [&str; 2] = ["project", "axum"];
 
+/// Set in the re-run that is already pinned to its core.
+const PINNED: &str = "SSE_BENCH_PINNED";
+
+/// Whether to pin the server and the load generator to a core each: with
+/// `taskset` and at least two cores, unless `BENCH_PIN=0`.
+pub fn pinning() -> bool {
+    let wanted = std::env::var("BENCH_PIN").map_or(true, |v| v != "0");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let taskset = std::process::Command::new("taskset")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    wanted && (cores >= 2 || std::env::var_os(PINNED).is_some()) && taskset
+}
+
 fn main() {
     match std::env::var(ROLE).as_deref() {
         Ok("project") => return servers::project::serve(),
@@ -30,6 +47,18 @@ fn main() {
     // we act on: only run when asked to benchmark.
     if !std::env::args().any(|a| a == "--bench") {
         return;
+    }
+    if pinning() && std::env::var_os(PINNED).is_none() {
+        // Run again on CPU 1 only, so the load generator and the server
+        // (on CPU 0) do not take turns on the same core.
+        let status = std::process::Command::new("taskset")
+            .args(["-c", "1"])
+            .arg(std::env::current_exe().expect("own path"))
+            .args(std::env::args().skip(1))
+            .env(PINNED, "1")
+            .status()
+            .expect("taskset runs");
+        std::process::exit(status.code().unwrap_or(1));
     }
     let runs: usize = env_or("BENCH_RUNS", 3);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
