@@ -59,7 +59,7 @@ pub trait Serializer<T: ?Sized>: Send + Sync + 'static {
 }
 
 /// Decodes event data into values of type `T`: what a [`Serializer`] wrote,
-/// read back by the [client](crate::client).
+/// read back by the client (`sse_runtime::client`, the `client` feature).
 ///
 /// Implemented by [`Text`] for every `T: FromStr` and by [`Json`] for every
 /// `T: serde::de::DeserializeOwned`.

@@ -142,7 +142,7 @@ pub fn send_declared<R: 'static, T: EventOf<R>>(
 /// implements it, with `Event` the generated enum of those types (for
 /// `#[sse] async fn feed`, `FeedEvent`, one variant per type).
 ///
-/// The [typed client](crate::client::EventSource::typed) uses it to decode
+/// The typed client (`EventSource::typed`, the `client` feature) uses it to decode
 /// each event by name with the route's serializer.
 ///
 /// ```
