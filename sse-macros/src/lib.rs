@@ -3,9 +3,9 @@
 //! Depend on `sse-runtime`, which re-exports the attribute and documents it in
 //! full; the generated code names the runtime as `::sse_runtime`.
 //!
-//! The macro works in three phases, each in its own module: [`parse`] reads
-//! the attribute's tokens, [`validate`] checks what they and the function mean
-//! and builds the model, and [`expand`] writes the route value, its session
+//! The macro works in three phases, each in its own module: `parse` reads
+//! the attribute's tokens, `validate` checks what they and the function mean
+//! and builds the model, and `expand` writes the route value, its session
 //! type and their impls. Every phase reports problems as errors on the user's
 //! tokens and carries on, so a mistake is reported once and the items are
 //! still emitted for IDEs.
