@@ -661,7 +661,8 @@ impl<B: Backplane> Feed<B> {
             lagging: self.lagging,
             counters: self.counters,
             batch: Vec::new(),
-            last_written: after,
+            last_written: None,
+            resumed_after: after,
             done: Some(done),
         }));
         let ended = tokio::select! {
@@ -684,8 +685,11 @@ struct Source<C> {
     counters: Arc<Counters>,
     /// Reused from batch to batch; idle subscribers keep it empty.
     batch: Vec<Entry>,
-    /// The id of the last event written: what the client will resume after.
-    last_written: Option<String>,
+    /// The last event written (a shared handle, not a copy of its id): what
+    /// the client will resume after.
+    last_written: Option<Entry>,
+    /// The id the client resumed after, until an event is written.
+    resumed_after: Option<String>,
     /// Tells `serve` why the source stopped.
     done: Option<tokio::sync::oneshot::Sender<Ended>>,
 }
@@ -713,7 +717,11 @@ impl<C: Cursor> crate::stream::Source for Source<C> {
                         Lagging::SkipAhead => {
                             self.cursor.skip_to_oldest();
                             self.counters.history_lost.fetch_add(1, Ordering::Relaxed);
-                            let signal = history_lost_signal(self.last_written.as_deref());
+                            let had = match &self.last_written {
+                                Some(entry) => Some(entry.id()),
+                                None => self.resumed_after.as_deref(),
+                            };
+                            let signal = history_lost_signal(had);
                             match signal.to_bytes() {
                                 Ok(frame) => return Poll::Ready(Some(frame)),
                                 Err(_) => continue,
@@ -729,7 +737,7 @@ impl<C: Cursor> crate::stream::Source for Source<C> {
             let Some(last) = self.batch.last() else {
                 continue; // all filtered out
             };
-            self.last_written = Some(last.id().to_owned());
+            self.last_written = Some(last.clone());
             self.counters
                 .delivered
                 .fetch_add(self.batch.len() as u64, Ordering::Relaxed);
