@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::stream::SseBody;
+use crate::stream::{SseBody, STREAM_HEADERS};
 
 /// The most a request head may take before it is left to hyper (which
 /// answers 431).
@@ -101,16 +101,15 @@ pub(crate) fn parse(head: &[u8]) -> Option<StreamRequest> {
 /// The response head of a stream: always `connection: close`, since the
 /// connection is the stream's for its whole life.
 fn response_head() -> Bytes {
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for (name, value) in STREAM_HEADERS {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    Bytes::from(format!(
-        "HTTP/1.1 200 OK\r\n\
-         content-type: text/event-stream\r\n\
-         cache-control: no-store\r\n\
-         x-accel-buffering: no\r\n\
-         connection: close\r\n\
-         transfer-encoding: chunked\r\n\
-         date: {date}\r\n\r\n"
-    ))
+    head.push_str(&format!(
+        "connection: close\r\ntransfer-encoding: chunked\r\ndate: {date}\r\n\r\n"
+    ));
+    Bytes::from(head)
 }
 
 /// Writes the response and the stream's frames, chunked, until the stream

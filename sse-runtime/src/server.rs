@@ -46,7 +46,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{Extensions, Method, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -65,7 +65,7 @@ use crate::heartbeat::Heartbeat;
 use crate::request::{Request, LAST_EVENT_ID};
 use crate::route::{HandlerFuture, IntoRoute, Rejection, Route, RoutePath};
 use crate::session::Session;
-use crate::stream::{Shared, SseBody};
+use crate::stream::{Shared, SseBody, STREAM_HEADERS};
 
 /// The error type of fallback services and bodies.
 ///
@@ -799,10 +799,11 @@ impl Inner {
             Err(rejection) => return rejection_response(&rejection),
         };
         let mut response = Response::new(ResponseBody::stream(body));
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        for (name, value) in STREAM_HEADERS {
+            response
+                .headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
         response
     }
 

@@ -23,6 +23,15 @@ use crate::error::Error;
 use crate::heartbeat::Heartbeat;
 use crate::request::Request;
 
+/// The headers of every stream's response, whichever path writes it:
+/// `no-store` so nothing caches a stream, `x-accel-buffering: no` so nginx
+/// does not buffer it.
+pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-store"),
+    ("x-accel-buffering", "no"),
+];
+
 /// What a session and its response body share.
 pub(crate) struct Shared {
     state: Mutex<State>,
