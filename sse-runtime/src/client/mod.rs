@@ -196,22 +196,21 @@ pub struct Builder {
     url: String,
     headers: Vec<(String, String)>,
     transport: Option<Arc<dyn Transport>>,
-    last_event_id: String,
     reconnection_time: Duration,
     max_backoff: Duration,
     max_attempts: Option<u32>,
     max_redirects: usize,
     comments: bool,
     retry_events: bool,
-    max_line_len: usize,
-    max_event_size: usize,
+    /// Carries the starting last event ID and the size limits.
+    parser: Parser,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("url", &self.url)
-            .field("last_event_id", &self.last_event_id)
+            .field("last_event_id", &self.parser.last_event_id())
             .field("reconnection_time", &self.reconnection_time)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
@@ -240,7 +239,7 @@ impl Builder {
     /// # drop(builder);
     /// ```
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
+        self.parser = self.parser.last_event_id_from(id);
         self
     }
 
@@ -329,7 +328,7 @@ impl Builder {
     /// # drop(builder);
     /// ```
     pub fn max_line_len(mut self, bytes: usize) -> Self {
-        self.max_line_len = bytes;
+        self.parser = self.parser.max_line_len(bytes);
         self
     }
 
@@ -342,7 +341,7 @@ impl Builder {
     /// # drop(builder);
     /// ```
     pub fn max_event_size(mut self, bytes: usize) -> Self {
-        self.max_event_size = bytes;
+        self.parser = self.parser.max_event_size(bytes);
         self
     }
 
@@ -396,16 +395,13 @@ impl Builder {
                     .build::<_, Empty<Bytes>>(HttpConnector::new()),
             )
         });
-        let parser = Parser::new()
-            .max_line_len(self.max_line_len)
-            .max_event_size(self.max_event_size)
-            .last_event_id_from(self.last_event_id);
+
         Ok(EventSource {
             current: url.clone(),
             requested: url,
             headers,
             transport,
-            parser,
+            parser: self.parser,
             state: State::Connecting { at: None },
             reconnection_time: self.reconnection_time,
             max_backoff: self.max_backoff,
@@ -487,15 +483,13 @@ impl EventSource {
             url: url.into(),
             headers: Vec::new(),
             transport: None,
-            last_event_id: String::new(),
             reconnection_time: DEFAULT_RECONNECTION_TIME,
             max_backoff: Duration::from_secs(30),
             max_attempts: None,
             max_redirects: 10,
             comments: false,
             retry_events: false,
-            max_line_len: DEFAULT_LIMIT,
-            max_event_size: DEFAULT_LIMIT,
+            parser: Parser::new(),
         }
     }
 
