@@ -200,6 +200,55 @@ async fn a_client_that_disconnects_is_noticed_within_100ms() {
 }
 
 #[tokio::test]
+async fn bytes_a_client_sends_during_a_stream_are_dropped_and_the_stream_goes_on() {
+    let (go, wait) = oneshot::channel::<()>();
+    let wait = Arc::new(tokio::sync::Mutex::new(Some(wait)));
+    let route = handler(move |session: Session| {
+        let wait = wait.clone();
+        async move {
+            session.send(Event::new().data("first")).await?;
+            if let Some(wait) = wait.lock().await.take() {
+                let _ = wait.await;
+            }
+            session.send(Event::new().data("second")).await
+        }
+    });
+    let server = start(Server::new().route(route.at("/s"))).await;
+    let mut conn = TcpStream::connect(server.addr).await.unwrap();
+    conn.write_all(b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("data: first") {
+        let mut buf = [0u8; 1024];
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the stream ended early");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    // A pipelined request and 64 MiB of junk: more than the socket
+    // buffers hold, so this only finishes if the server keeps reading.
+    let mut junk = b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    junk.resize(64 << 20, b'j');
+    tokio::time::timeout(Duration::from_secs(10), conn.write_all(&junk))
+        .await
+        .expect("the server reads what the client sends")
+        .unwrap();
+    go.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut answer))
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    assert_eq!(
+        body,
+        "d\r\ndata: first\n\n\r\ne\r\ndata: second\n\n\r\n0\r\n\r\n"
+    );
+    drop(conn);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn heartbeats_are_written_on_quiet_streams() {
     async fn quiet(session: Session) {
         session.closed().await;

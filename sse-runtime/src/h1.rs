@@ -10,6 +10,7 @@
 //! pipelined after the head, anything that does not parse) goes to hyper
 //! with the bytes already read put back in front.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -115,43 +116,152 @@ fn response_head() -> Bytes {
 /// Writes the response and the stream's frames, chunked, until the stream
 /// ends (then the last chunk), the client goes away, or `force` is cancelled.
 /// Nothing is buffered here: each frame is written from the session's bytes.
-pub(crate) async fn serve_stream(stream: TcpStream, mut body: SseBody, force: &CancellationToken) {
-    let mut out = Outgoing::default();
-    out.bufs.push(response_head());
-    let mut finished = false;
-    loop {
+pub(crate) async fn serve_stream(stream: TcpStream, body: SseBody, force: &CancellationToken) {
+    let mut connection = StreamConnection {
+        stream,
+        body,
+        out: Outgoing::default(),
+        finished: false,
+    };
+    connection.out.bufs.push(response_head());
+    // Made once and kept: a delivery is one wake-up and one poll of this,
+    // with no futures built and torn down around it.
+    let force = force.cancelled();
+    tokio::pin!(force);
+    let done = std::future::poll_fn(|cx| {
+        if force.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Done::Gone);
+        }
+        connection.poll(cx)
+    })
+    .await;
+    // Closing a socket with unread bytes (a pipelined request, say) resets
+    // the connection, and a reset can cost the client the stream's last
+    // bytes before it reads them. So, as RFC 9112 §9.6 asks, close our side
+    // first and give the client a moment to close its own.
+    if done == Done::Finished {
+        let StreamConnection {
+            mut stream, body, ..
+        } = connection;
+        drop(body);
         tokio::select! {
-            frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)),
-                if out.is_empty() && !finished =>
-            {
-                match frame {
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            out.chunk(data);
-                        }
-                    }
-                    None => {
-                        out.bufs.push(Bytes::from_static(b"0\r\n\r\n"));
-                        finished = true;
-                    }
-                }
-            }
-            writable = stream.writable(), if !out.is_empty() => {
-                if writable.is_err() || out.write_some(&stream).is_err() {
-                    return;
-                }
-                if out.is_empty() && finished {
-                    return;
-                }
-            }
-            readable = stream.readable() => {
-                if readable.is_err() || client_left(&stream) {
-                    return;
-                }
-            }
-            () = force.cancelled() => return,
+            () = linger(&mut stream) => {}
+            () = tokio::time::sleep(LINGER) => {}
+            () = force => {}
         }
     }
+}
+
+/// How many frames one poll writes before it lets other tasks run: a
+/// session that always has more would otherwise hold the worker.
+const FRAMES_PER_POLL: usize = 32;
+
+/// How long a finished stream's connection waits for the client to close
+/// its side.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How a stream's connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Done {
+    /// The stream ended and all of it was written.
+    Finished,
+    /// The client left, the socket failed, or the server closed it.
+    Gone,
+}
+
+/// A connection serving one stream: the socket, the stream's body, and what
+/// waits to be written.
+struct StreamConnection {
+    stream: TcpStream,
+    body: SseBody,
+    out: Outgoing,
+    /// The body ended; the last chunk is queued.
+    finished: bool,
+}
+
+impl StreamConnection {
+    /// Writes what is ready; ready when the connection is done with.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
+        if self.client_left(cx) {
+            return Poll::Ready(Done::Gone);
+        }
+        for _ in 0..FRAMES_PER_POLL {
+            // Write first and wait only if the socket did not take it all:
+            // most frames go out in the poll that produced them.
+            while !self.out.is_empty() {
+                if self.out.write_some(&self.stream).is_err() {
+                    return Poll::Ready(Done::Gone);
+                }
+                if !self.out.is_empty() {
+                    match self.stream.poll_write_ready(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(_)) => return Poll::Ready(Done::Gone),
+                        Poll::Ready(Ok(())) => {}
+                    }
+                }
+            }
+            if self.finished {
+                return Poll::Ready(Done::Finished);
+            }
+            match Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.out.chunk(data);
+                    }
+                }
+                Poll::Ready(None) => {
+                    self.out.bufs.push(Bytes::from_static(b"0\r\n\r\n"));
+                    self.finished = true;
+                }
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Whether the peer closed its side (or the connection failed); with
+    /// the task registered to hear of it otherwise. Bytes it sends meanwhile
+    /// are read and dropped, a bounded amount per poll.
+    fn client_left(&self, cx: &mut Context<'_>) -> bool {
+        client_left(&self.stream, cx)
+    }
+}
+
+/// Whether the peer closed its side (or the connection failed); with the
+/// task registered to hear of it otherwise. Bytes it sends meanwhile are
+/// read and dropped, a bounded amount per call.
+fn client_left(stream: &TcpStream, cx: &mut Context<'_>) -> bool {
+    let mut scratch = [0u8; 1024];
+    for _ in 0..16 {
+        match stream.poll_read_ready(cx) {
+            Poll::Pending => return false,
+            Poll::Ready(Err(_)) => return true,
+            Poll::Ready(Ok(())) => {}
+        }
+        match stream.try_read(&mut scratch) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return true,
+        }
+    }
+    // Still more to drop: come back after other tasks had their turn.
+    cx.waker().wake_by_ref();
+    false
+}
+
+/// Closes our side, then reads and drops until the client closes its own.
+async fn linger(stream: &mut TcpStream) {
+    let closed = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_shutdown(cx)).await;
+    if closed.is_err() {
+        return;
+    }
+    std::future::poll_fn(|cx| match client_left(stream, cx) {
+        true => Poll::Ready(()),
+        false => Poll::Pending,
+    })
+    .await;
 }
 
 /// What waits to be written: the response head, or one chunk (its size line,
@@ -233,18 +343,6 @@ impl Outgoing {
         }
         self.bufs.drain(..done);
         Ok(())
-    }
-}
-
-/// Whether the peer closed its side (or the connection failed). Bytes it
-/// sends meanwhile (a pipelined request) are dropped: the connection closes
-/// when the stream ends.
-fn client_left(stream: &TcpStream) -> bool {
-    let mut scratch = [0u8; 256];
-    match stream.try_read(&mut scratch) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(err) => err.kind() != io::ErrorKind::WouldBlock,
     }
 }
 
