@@ -168,10 +168,13 @@ pub async fn open(addr: SocketAddr, path: &str) -> TcpStream {
     stream
 }
 
-/// Reads `stream` until `want` data events arrived (or it ends), recording
-/// each event's latency when `timed`.
-pub async fn read(mut stream: TcpStream, want: u64, timed: bool, seen: Shared) {
-    let mut buf = vec![0u8; 64 * 1024];
+/// Reads `stream` until `want` data events arrived (or it ends), into a
+/// `buffer`-byte buffer, recording each event's latency when `timed`.
+pub async fn read(mut stream: TcpStream, want: u64, buffer: usize, timed: bool, seen: Shared) {
+    // Written now, not zero-mapped: otherwise the first event of a process's
+    // first run pays a page fault per reader here, in the load generator,
+    // and with 10,000 readers that one event sets the run's p99.
+    let mut buf = vec![0xA5u8; buffer];
     let mut body = Dechunker::default();
     let mut pending: Vec<u8> = Vec::new();
     let mut got = 0;

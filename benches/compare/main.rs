@@ -243,7 +243,9 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
         let seen: Shared = Rc::new(RefCell::new(load::Seen::default()));
         let readers: Vec<_> = streams
             .into_iter()
-            .map(|stream| tokio::task::spawn_local(load::read(stream, count, true, seen.clone())))
+            .map(|stream| {
+                tokio::task::spawn_local(load::read(stream, count, 4096, true, seen.clone()))
+            })
             .collect();
         let cpu = server.cpu();
         load::get_text(
@@ -299,7 +301,7 @@ fn s5(kind: &str) -> Measured {
         let seen: Shared = Rc::new(RefCell::new(load::Seen::default()));
         let start = Instant::now();
         let stream = load::open(server.addr, &format!("/hot?count={COUNT}&size=64")).await;
-        load::read(stream, COUNT, false, seen.clone()).await;
+        load::read(stream, COUNT, 64 * 1024, false, seen.clone()).await;
         let elapsed = start.elapsed();
         let seen = seen.borrow();
         Measured {
