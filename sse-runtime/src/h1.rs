@@ -116,7 +116,14 @@ fn response_head() -> Bytes {
 /// Writes the response and the stream's frames, chunked, until the stream
 /// ends (then the last chunk), the client goes away, or `force` is cancelled.
 /// Nothing is buffered here: each frame is written from the session's bytes.
-pub(crate) async fn serve_stream(stream: TcpStream, body: SseBody, force: &CancellationToken) {
+/// Once the server is `draining`, a finished stream's connection closes
+/// without waiting for the client.
+pub(crate) async fn serve_stream(
+    stream: TcpStream,
+    body: SseBody,
+    draining: &CancellationToken,
+    force: &CancellationToken,
+) {
     let mut connection = StreamConnection {
         stream,
         body,
@@ -147,6 +154,7 @@ pub(crate) async fn serve_stream(stream: TcpStream, body: SseBody, force: &Cance
         tokio::select! {
             () = linger(&mut stream) => {}
             () = tokio::time::sleep(LINGER) => {}
+            () = draining.cancelled() => {}
             () = force => {}
         }
     }

@@ -33,7 +33,10 @@
 //! buffers (the server reads the head, then writes the chunked stream straight
 //! from the session's bytes, with `Connection: close`): an idle stream costs
 //! about 6 KB instead of about 22 KB. Everything else (HTTP/2, HTTP/1.0, other
-//! methods, the fallback) is served by hyper.
+//! methods, the fallback) is served by hyper. When such a stream ends, the
+//! server closes its side and waits up to 2 s for the client to close its
+//! own (not once shutdown has begun), so that bytes the client sent during
+//! the stream cannot make the connection reset before it read the end.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -669,7 +672,7 @@ impl Inner {
         });
         if let Some(body) = fast {
             drop(head);
-            h1::serve_stream(stream, body, &self.force).await;
+            h1::serve_stream(stream, body, &self.drain, &self.force).await;
             return;
         }
         self.serve_hyper(h1::Rewind::new(head, stream), peer).await;

@@ -222,6 +222,10 @@ pub(crate) struct SseBody {
     source: Option<Box<dyn Source>>,
     heartbeat: Option<Heartbeat>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the timer was last polled with, while it has not fired:
+    /// polling it again with the same one would only register it again,
+    /// which costs a little on every delivery.
+    timer_waker: Option<Waker>,
     last_write: Instant,
 }
 
@@ -233,6 +237,7 @@ impl SseBody {
             source: None,
             heartbeat,
             timer: None,
+            timer_waker: None,
             last_write: Instant::now(),
         }
     }
@@ -249,14 +254,20 @@ impl SseBody {
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+        let armed = self.timer_waker.as_ref();
+        if armed.is_some_and(|waker| waker.will_wake(cx.waker())) && !timer.is_elapsed() {
+            return Poll::Pending;
+        }
         loop {
             if timer.as_mut().poll(cx).is_pending() {
+                self.timer_waker = Some(cx.waker().clone());
                 return Poll::Pending;
             }
             let now = Instant::now();
             if now >= due {
                 self.last_write = now;
                 timer.as_mut().reset(now + heartbeat.period());
+                self.timer_waker = None;
                 return Poll::Ready(heartbeat.frame());
             }
             timer.as_mut().reset(due);
@@ -289,6 +300,7 @@ impl http_body::Body for SseBody {
             state.heartbeat_changed = false;
             this.heartbeat = state.heartbeat.clone();
             this.timer = None;
+            this.timer_waker = None;
         }
         if let Some(source) = state.source.take() {
             this.source = Some(source);
