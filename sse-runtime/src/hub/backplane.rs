@@ -1,5 +1,6 @@
 //! The seam between the hub and where its history lives.
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::task::{Context, Poll};
 
@@ -49,6 +50,22 @@ impl Entry {
             frame: frame.freeze(),
             id_len: id.len(),
         })
+    }
+
+    /// An entry with the id `<run>-<n>`, written straight into the frame:
+    /// such an id is always valid, so there is nothing to check.
+    pub(crate) fn numbered(run: u64, n: u64, body: &[u8]) -> Self {
+        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + 2 * 20 + 2 + body.len());
+        frame.put_slice(ID_PREFIX);
+        // Writing to a `BytesMut` cannot fail.
+        let _ = write!(frame, "{run}-{n}");
+        let id_len = frame.len() - ID_PREFIX.len();
+        frame.put_u8(b'\n');
+        frame.put_slice(body);
+        Self {
+            frame: frame.freeze(),
+            id_len,
+        }
     }
 
     /// The event's id.

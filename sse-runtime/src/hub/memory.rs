@@ -52,6 +52,9 @@ struct Ring {
     /// and a dropped cursor leaves nothing behind.
     waiting: Vec<Option<Waker>>,
     free: Vec<usize>,
+    /// Kept between publishes to collect the wakers in, so that waking
+    /// thousands of subscribers allocates nothing.
+    spare: Vec<Waker>,
 }
 
 impl Ring {
@@ -60,7 +63,16 @@ impl Ring {
     }
 
     fn take_wakers(&mut self) -> Vec<Waker> {
-        self.waiting.iter_mut().filter_map(Option::take).collect()
+        let mut wakers = std::mem::take(&mut self.spare);
+        wakers.extend(self.waiting.iter_mut().filter_map(Option::take));
+        wakers
+    }
+
+    /// Returns an emptied waker buffer for the next publish to reuse.
+    fn give_back(&mut self, wakers: Vec<Waker>) {
+        if wakers.capacity() > self.spare.capacity() {
+            self.spare = wakers;
+        }
     }
 
     fn slot(&mut self) -> usize {
@@ -118,14 +130,11 @@ impl MemoryBackplane {
                 closed: self.closed.load(Ordering::Acquire),
                 waiting: Vec::new(),
                 free: Vec::new(),
+                spare: Vec::new(),
             }),
         });
         topics.insert(topic.into(), log.clone());
         log
-    }
-
-    fn id(&self, n: u64) -> String {
-        format!("{}-{n}", self.run)
     }
 
     /// The event number an id of this run names.
@@ -141,13 +150,12 @@ impl Backplane for MemoryBackplane {
 
     async fn publish(&self, topic: &str, body: Bytes) -> Result<Entry, BackplaneError> {
         let log = self.log(topic);
-        let (entry, wakers) = {
+        let (entry, mut wakers) = {
             let mut ring = lock(&log.ring);
             if ring.closed {
                 return Err(BackplaneError::Closed);
             }
-            let entry = Entry::new(&self.id(ring.end()), body)
-                .map_err(|err| BackplaneError::Failed(err.into()))?;
+            let entry = Entry::numbered(self.run, ring.end(), &body);
             ring.entries.push_back(entry.clone());
             if ring.entries.len() > self.history {
                 ring.entries.pop_front();
@@ -155,7 +163,8 @@ impl Backplane for MemoryBackplane {
             }
             (entry, ring.take_wakers())
         };
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.drain(..).for_each(Waker::wake);
+        lock(&log.ring).give_back(wakers);
         Ok(entry)
     }
 
@@ -399,6 +408,37 @@ mod tests {
             fn wake(self: Arc<Self>) {}
         }
         Waker::from(Arc::new(Noop))
+    }
+
+    #[test]
+    fn numbered_entries_are_the_checked_ones() {
+        for (run, n) in [(0, 0), (1_763_856_000_000, 1), (u64::MAX, u64::MAX)] {
+            let body = b"event: e\ndata: x\n\n";
+            let checked = Entry::new(&format!("{run}-{n}"), Bytes::from_static(body)).unwrap();
+            assert_eq!(Entry::numbered(run, n, body), checked);
+        }
+    }
+
+    #[tokio::test]
+    async fn waking_reuses_one_buffer() {
+        let backplane = Arc::new(MemoryBackplane::new(8));
+        let mut cursors = Vec::new();
+        for _ in 0..100 {
+            cursors.push(backplane.subscribe("t", None).await.unwrap().cursor);
+        }
+        let waker = futures_noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for round in 0..3 {
+            for cursor in &mut cursors {
+                let mut batch = Vec::new();
+                while cursor.poll_next_batch(&mut cx, &mut batch, 8).is_ready() {}
+            }
+            backplane.publish("t", body(round)).await.unwrap();
+            let log = backplane.log("t");
+            let ring = lock(&log.ring);
+            assert!(ring.spare.is_empty() && ring.spare.capacity() >= 100);
+            assert!(ring.waiting.iter().all(Option::is_none), "all were woken");
+        }
     }
 
     #[tokio::test]
