@@ -3,7 +3,7 @@
 //! times, alternating the two servers, and prints medians, ranges and the
 //! ratio project ÷ axum.
 //!
-//! `BENCH_RUNS` (default 3) sets the runs per server; `BENCH_ONLY=S2,S5`
+//! `BENCH_RUNS` (default 5) sets the runs per server; `BENCH_ONLY=S2,S5`
 //! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations;
 //! `BENCH_PIN=0` stops pinning the server to CPU 0 and the load generator to
 //! CPU 1 (with `taskset`).
@@ -60,7 +60,7 @@ fn main() {
             .expect("taskset runs");
         std::process::exit(status.code().unwrap_or(1));
     }
-    let runs: usize = env_or("BENCH_RUNS", 3);
+    let runs: usize = env_or("BENCH_RUNS", 5);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut table = Vec::new();
     for scenario in SCENARIOS {
