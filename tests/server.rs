@@ -482,6 +482,80 @@ async fn handler_errors_and_panics_close_only_their_own_stream() {
 }
 
 #[tokio::test]
+async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let route = handler(move |session: Session| {
+        let tx = tx.clone();
+        async move {
+            // Sends until the connection is gone: the socket fills, then sends
+            // wait for room that never comes, until the timeout closes it.
+            let chunk = "x".repeat(16 * 1024);
+            let mut sent = 0usize;
+            while session.send(Event::new().data(chunk.clone())).await.is_ok() {
+                sent += 1;
+            }
+            let _ = tx.send(sent);
+        }
+    });
+    let server = Server::new()
+        .write_timeout(Duration::from_millis(300))
+        .route(route.at("/flood"));
+    let server = start(server).await;
+    // HTTP/1.1 takes the fast path, HTTP/1.0 goes through hyper.
+    for version in ["1.1", "1.0"] {
+        let mut conn = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!("GET /flood HTTP/{version}\r\nHost: x\r\n\r\n");
+        conn.write_all(head.as_bytes()).await.unwrap();
+        // Never read. Generous: the socket buffers take megabytes first.
+        let sent = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("HTTP/{version}: the stalled connection was not closed"))
+            .unwrap();
+        assert!(sent > 0, "HTTP/{version}");
+        drop(conn);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reader_that_keeps_reading_slowly_is_not_cut_off() {
+    let route = handler(|session: Session| async move {
+        for i in 0..40 {
+            let data = format!("{i:02}{}", "y".repeat(64 * 1024));
+            session.send(Event::new().data(data)).await?;
+        }
+        Ok::<(), sse_runtime::Error>(())
+    });
+    let server = Server::new()
+        .write_timeout(Duration::from_millis(300))
+        .route(route.at("/big"));
+    let server = start(server).await;
+    let mut conn = TcpStream::connect(server.addr).await.unwrap();
+    conn.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Let the socket fill, then take a little at a time, each within the
+    // timeout: the server must wait, not give up.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut answer = Vec::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = conn.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = String::from_utf8(answer).unwrap();
+    assert!(text.ends_with("0\r\n\r\n"), "the stream ended, not cut");
+    for i in 0..40 {
+        assert!(text.contains(&format!("data: {i:02}y")), "event {i}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_reader_makes_sends_wait_with_bounded_memory() {
     const EVENT: usize = 1024;
     const LIMIT: usize = 4096;

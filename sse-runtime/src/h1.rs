@@ -14,6 +14,7 @@ use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use http_body::Body;
@@ -22,6 +23,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::stream::{SseBody, STREAM_HEADERS};
+use crate::write_timeout::WriteTimeout;
 
 /// The most a request head may take before it is left to hyper (which
 /// answers 431).
@@ -116,11 +118,13 @@ fn response_head() -> Bytes {
 /// Writes the response and the stream's frames, chunked, until the stream
 /// ends (then the last chunk), the client goes away, or `force` is cancelled.
 /// Nothing is buffered here: each frame is written from the session's bytes.
-/// Once the server is `draining`, a finished stream's connection closes
-/// without waiting for the client.
+/// A client that takes nothing for `write_timeout` is dropped. Once the
+/// server is `draining`, a finished stream's connection closes without
+/// waiting for the client.
 pub(crate) async fn serve_stream(
     stream: TcpStream,
     body: SseBody,
+    write_timeout: Option<Duration>,
     draining: &CancellationToken,
     force: &CancellationToken,
 ) {
@@ -129,6 +133,7 @@ pub(crate) async fn serve_stream(
         body,
         out: Outgoing::default(),
         finished: false,
+        write_timeout: WriteTimeout::new(write_timeout),
     };
     connection.out.bufs.push(response_head());
     // Made once and kept: a delivery is one wake-up and one poll of this,
@@ -185,6 +190,7 @@ struct StreamConnection {
     out: Outgoing,
     /// The body ended; the last chunk is queued.
     finished: bool,
+    write_timeout: WriteTimeout,
 }
 
 impl StreamConnection {
@@ -197,11 +203,17 @@ impl StreamConnection {
             // Write first and wait only if the socket did not take it all:
             // most frames go out in the poll that produced them.
             while !self.out.is_empty() {
-                if self.out.write_some(&self.stream).is_err() {
-                    return Poll::Ready(Done::Gone);
+                match self.out.write_some(&self.stream) {
+                    Ok(0) => {}
+                    Ok(_) => self.write_timeout.progressed(),
+                    Err(_) => return Poll::Ready(Done::Gone),
                 }
                 if !self.out.is_empty() {
                     match self.stream.poll_write_ready(cx) {
+                        Poll::Pending if self.write_timeout.expired(cx) => {
+                            tracing::debug!("the client took nothing for the write timeout");
+                            return Poll::Ready(Done::Gone);
+                        }
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Err(_)) => return Poll::Ready(Done::Gone),
                         Poll::Ready(Ok(())) => {}
@@ -316,8 +328,9 @@ impl Outgoing {
         self.bufs.push(Bytes::from_static(b"\r\n"));
     }
 
-    /// Writes what the socket takes now, in one `writev`, and drops it.
-    fn write_some(&mut self, stream: &TcpStream) -> io::Result<()> {
+    /// Writes what the socket takes now, in one `writev`, and drops it;
+    /// returns how many bytes that was.
+    fn write_some(&mut self, stream: &TcpStream) -> io::Result<usize> {
         let mut slices = [IoSlice::new(&[]); 4];
         let mut count = 0;
         if self.size_at < self.size_end {
@@ -333,9 +346,10 @@ impl Outgoing {
         }
         let mut written = match stream.try_write_vectored(&slices[..count]) {
             Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(0),
             Err(err) => return Err(err),
         };
+        let total = written;
         let from_size = written.min(self.size_end - self.size_at);
         self.size_at += from_size;
         written -= from_size;
@@ -350,22 +364,46 @@ impl Outgoing {
             done += 1;
         }
         self.bufs.drain(..done);
-        Ok(())
+        Ok(total)
     }
 }
 
-/// A connection with bytes already read put back in front, for hyper.
+/// A connection for hyper: the bytes already read put back in front, and
+/// writes that fail with `TimedOut` once the client took nothing for the
+/// write timeout.
 pub(crate) struct Rewind {
     prefix: Bytes,
     inner: TcpStream,
+    write_timeout: WriteTimeout,
 }
 
 impl Rewind {
-    pub(crate) fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+    pub(crate) fn new(prefix: Vec<u8>, inner: TcpStream, write_timeout: Option<Duration>) -> Self {
         Self {
             prefix: Bytes::from(prefix),
             inner,
+            write_timeout: WriteTimeout::new(write_timeout),
         }
+    }
+
+    /// Times a write: progress resets the timeout, waiting past it fails.
+    fn timed(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(n)) if n > 0 => self.write_timeout.progressed(),
+            Poll::Pending if self.write_timeout.expired(cx) => {
+                let timed_out = io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client took nothing for the write timeout",
+                );
+                return Poll::Ready(Err(timed_out));
+            }
+            _ => {}
+        }
+        written
     }
 }
 
@@ -391,7 +429,8 @@ impl AsyncWrite for Rewind {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.timed(cx, written)
     }
 
     fn poll_write_vectored(
@@ -399,7 +438,8 @@ impl AsyncWrite for Rewind {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.timed(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -55,6 +55,7 @@ pub mod server;
 pub mod session;
 mod stream;
 pub mod typed;
+mod write_timeout;
 
 pub use error::Error;
 pub use event::{Encoder, Event, EventError};

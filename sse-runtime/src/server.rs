@@ -132,6 +132,7 @@ struct Config {
     max_buffered: usize,
     max_connections: Option<usize>,
     header_read_timeout: Duration,
+    write_timeout: Option<Duration>,
     shutdown_deadline: Duration,
 }
 
@@ -204,7 +205,8 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server with no routes and the defaults: a heartbeat every 15 s, no
     /// initial retry, 64 KiB buffered per session, no connection limit, 10 s
-    /// to read request headers, and 5 s for open streams to end on shutdown.
+    /// to read request headers, 60 s for a client to take anything once the
+    /// socket is full, and 5 s for open streams to end on shutdown.
     ///
     /// ```
     /// let server = sse_runtime::Server::new();
@@ -219,6 +221,7 @@ impl Server {
                 max_buffered: DEFAULT_MAX_BUFFERED,
                 max_connections: None,
                 header_read_timeout: Duration::from_secs(10),
+                write_timeout: Some(Duration::from_secs(60)),
                 shutdown_deadline: Duration::from_secs(5),
             },
             fallback: None,
@@ -358,6 +361,36 @@ impl Server {
     /// ```
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take none of what the server has to write
+    /// before its connection is closed (default 60 s, like nginx's
+    /// `send_timeout`). The clock runs only while the socket is full: a slow
+    /// reader that keeps taking bytes is never cut off, one that stopped
+    /// reading (or vanished without a reset) is, and its handler sees
+    /// [`Session::closed`] resolve.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::Server;
+    /// let server = Server::new().write_timeout(Duration::from_secs(20));
+    /// # drop(server);
+    /// ```
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.config.write_timeout = Some(timeout);
+        self
+    }
+
+    /// Never closes a connection for not reading; see
+    /// [`write_timeout`](Self::write_timeout).
+    ///
+    /// ```
+    /// let server = sse_runtime::Server::new().no_write_timeout();
+    /// # drop(server);
+    /// ```
+    pub fn no_write_timeout(mut self) -> Self {
+        self.config.write_timeout = None;
         self
     }
 
@@ -672,10 +705,12 @@ impl Inner {
         });
         if let Some(body) = fast {
             drop(head);
-            h1::serve_stream(stream, body, &self.drain, &self.force).await;
+            let timeout = self.config.write_timeout;
+            h1::serve_stream(stream, body, timeout, &self.drain, &self.force).await;
             return;
         }
-        self.serve_hyper(h1::Rewind::new(head, stream), peer).await;
+        let io = h1::Rewind::new(head, stream, self.config.write_timeout);
+        self.serve_hyper(io, peer).await;
     }
 
     /// Serves a connection with hyper: everything but the fast path.
