@@ -171,7 +171,7 @@ const FRAMES_PER_POLL: usize = 32;
 
 /// How long a finished stream's connection waits for the client to close
 /// its side.
-const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+const LINGER: Duration = Duration::from_secs(2);
 
 /// How a stream's connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,7 +196,7 @@ struct StreamConnection {
 impl StreamConnection {
     /// Writes what is ready; ready when the connection is done with.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
-        if self.client_left(cx) {
+        if client_left(&self.stream, cx) {
             return Poll::Ready(Done::Gone);
         }
         for _ in 0..FRAMES_PER_POLL {
@@ -238,13 +238,6 @@ impl StreamConnection {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
-    }
-
-    /// Whether the peer closed its side (or the connection failed); with
-    /// the task registered to hear of it otherwise. Bytes it sends meanwhile
-    /// are read and dropped, a bounded amount per poll.
-    fn client_left(&self, cx: &mut Context<'_>) -> bool {
-        client_left(&self.stream, cx)
     }
 }
 
