@@ -450,7 +450,76 @@ impl AsyncWrite for Rewind {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// What `out` would put on the wire, in order.
+    fn wire(out: &Outgoing) -> Vec<u8> {
+        let mut bytes = out.size[out.size_at..out.size_end].to_vec();
+        for buf in &out.bufs {
+            bytes.extend_from_slice(buf);
+        }
+        bytes
+    }
+
+    /// Undoes chunked framing; `None` if `bytes` is not a whole chunk.
+    fn unchunk(mut bytes: &[u8]) -> Option<Vec<u8>> {
+        let line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&bytes[..line_end]).ok()?, 16).ok()?;
+        bytes = &bytes[line_end + 2..];
+        (bytes.len() == size + 2 && bytes.ends_with(b"\r\n")).then(|| bytes[..size].to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_parse_or_go_to_hyper_without_panicking(head in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse(&head);
+        }
+
+        #[test]
+        fn damaged_heads_parse_or_go_to_hyper_without_panicking(
+            damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        ) {
+            let mut head = b"GET /events/1?x=%20y HTTP/1.1\r\nHost: a\r\nLast-Event-ID: 7\r\n\r\n".to_vec();
+            for (at, byte) in damage {
+                let at = at.index(head.len());
+                head[at] = byte;
+            }
+            let _ = parse(&head);
+        }
+
+        #[test]
+        fn every_frame_is_one_exact_chunk(data in proptest::collection::vec(any::<u8>(), 1..70_000)) {
+            let mut out = Outgoing::default();
+            out.chunk(Bytes::from(data.clone()));
+            prop_assert_eq!(unchunk(&wire(&out)), Some(data));
+        }
+
+        #[test]
+        fn plain_gets_keep_their_target_and_headers(
+            path in "/[a-z0-9/._~%-]{0,40}",
+            query in proptest::option::of("[a-z0-9=&]{0,20}"),
+            headers in proptest::collection::vec(("x-[a-z]{1,10}", "[ -~]{0,30}"), 0..8),
+        ) {
+            let target = match &query {
+                Some(query) => format!("{path}?{query}"),
+                None => path.clone(),
+            };
+            let mut head = format!("GET {target} HTTP/1.1\r\nHost: a\r\n");
+            for (name, value) in &headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let request = parse(head.as_bytes()).expect("a plain GET takes the fast path");
+            prop_assert_eq!(request.parts.uri.to_string(), target);
+            for (name, value) in &headers {
+                // Values are compared trimmed: HTTP drops the spaces around them.
+                let got: Vec<_> = request.parts.headers.get_all(name.as_str()).iter().collect();
+                prop_assert!(got.iter().any(|v| v.as_bytes() == value.trim().as_bytes()), "{name}");
+            }
+        }
+    }
 
     #[test]
     fn chunk_size_lines_are_lowercase_hex() {
