@@ -1,22 +1,22 @@
 //! The embedded backplane: a bounded history per topic, in this process.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
 
 /// Keeps the last `history` events of each topic in memory.
 ///
-/// Ids are `<run>-<n>`: `n` counts the topic's events from 1, and `<run>` is
-/// when this backplane was made (milliseconds since the Unix epoch), so ids
-/// keep increasing across restarts and an id from an earlier run is
-/// recognised as history this run cannot replay.
+/// Ids are `<run>-<n>`: `n` numbers the events of all topics from 1, and
+/// `<run>` is when this backplane was made (milliseconds since the Unix
+/// epoch), so ids keep increasing across restarts and an id from an earlier
+/// run is recognised as history this run cannot replay.
 ///
 /// ```
 /// use sse_runtime::hub::{Hub, MemoryBackplane};
@@ -26,15 +26,31 @@ use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Su
 /// ```
 ///
 /// Each topic keeps its history while the backplane lives, subscribers or
-/// not; topics are for a bounded set of keys (rooms, users), not one per
-/// request.
+/// not, unless [`evict_idle_topics`](Self::evict_idle_topics) lets idle
+/// ones go: then topics can be as many as users or requests.
 #[derive(Debug)]
 pub struct MemoryBackplane {
     run: u64,
     history: usize,
-    topics: Mutex<HashMap<Arc<str>, Arc<Log>>>,
+    topics: Mutex<Topics>,
     closed: AtomicBool,
+    /// The number of the next event, whatever its topic. Numbers never
+    /// repeat in a run, so an id cannot name an event of a topic that was
+    /// dropped and made again.
+    next_number: AtomicU64,
+    evict_after: Option<Duration>,
 }
+
+#[derive(Debug, Default)]
+struct Topics {
+    logs: HashMap<Arc<str>, Arc<Log>>,
+    /// Look for idle topics when a new one would make this many.
+    sweep_at: usize,
+}
+
+/// Idle topics are looked for when the number of topics doubles (at least
+/// this many), so the search costs O(1) per topic made.
+const MIN_SWEEP: usize = 64;
 
 #[derive(Debug)]
 struct Log {
@@ -43,10 +59,21 @@ struct Log {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Entry>,
-    /// The number of `entries[0]`; the next event gets `first + len`.
+    /// The kept events, oldest first, with their numbers.
+    entries: VecDeque<(u64, Entry)>,
+    /// The position of `entries[0]` among the topic's events: cursors count
+    /// positions, which have no gaps; the next event gets `first + len`.
     first: u64,
+    /// The number of the last event dropped off the front: resuming after
+    /// it still misses nothing.
+    dropped: Option<u64>,
     closed: bool,
+    /// Dropped from the backplane as idle: whoever still holds this looks
+    /// the topic up again.
+    evicted: bool,
+    cursors: usize,
+    /// The last publish, subscribe or cursor drop.
+    active: Instant,
     /// One slot per cursor: the waker of a cursor waiting for the next
     /// publish. A slot, not a list, so a cursor polled twice registers once
     /// and a dropped cursor leaves nothing behind.
@@ -60,6 +87,17 @@ struct Ring {
 impl Ring {
     fn end(&self) -> u64 {
         self.first + self.entries.len() as u64
+    }
+
+    /// The position after the event numbered `n`, if resuming after it
+    /// misses nothing this topic kept.
+    fn position_after(&self, n: u64) -> Option<u64> {
+        if self.dropped == Some(n) {
+            return Some(self.first);
+        }
+        let kept = self.entries.partition_point(|(number, _)| *number <= n);
+        let found = kept > 0 && self.entries[kept - 1].0 == n;
+        found.then_some(self.first + kept as u64)
     }
 
     fn take_wakers(&mut self) -> Vec<Waker> {
@@ -104,7 +142,30 @@ impl MemoryBackplane {
             history: history.max(1),
             topics: Mutex::default(),
             closed: AtomicBool::new(false),
+            next_number: AtomicU64::new(1),
+            evict_after: None,
         }
+    }
+
+    /// Lets a topic go, history and all, once it has had no subscriber and
+    /// no publish for `after`; by default topics stay while the backplane
+    /// lives. A client that comes back later with an id from such a topic
+    /// gets [`HISTORY_LOST`](super::HISTORY_LOST), then the topic's new
+    /// events. Idle topics are looked for whenever the number of topics
+    /// doubles, so memory follows the topics in use.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::hub::{Hub, MemoryBackplane};
+    /// # struct R;
+    /// // A topic per user, kept ten minutes after its last use.
+    /// let backplane = MemoryBackplane::new(100).evict_idle_topics(Duration::from_secs(600));
+    /// let hub: Hub<R> = Hub::with_backplane(backplane);
+    /// # drop(hub);
+    /// ```
+    pub fn evict_idle_topics(mut self, after: Duration) -> Self {
+        self.evict_after = Some(after);
+        self
     }
 
     /// How many events `topic` keeps now (at most the history size).
@@ -114,27 +175,57 @@ impl MemoryBackplane {
     /// assert_eq!(backplane.retained("news"), 0);
     /// ```
     pub fn retained(&self, topic: &str) -> usize {
-        let log = lock(&self.topics).get(topic).cloned();
+        let log = lock(&self.topics).logs.get(topic).cloned();
         log.map_or(0, |log| lock(&log.ring).entries.len())
+    }
+
+    /// How many topics are kept now.
+    ///
+    /// ```
+    /// let backplane = sse_runtime::hub::MemoryBackplane::new(8);
+    /// assert_eq!(backplane.topics(), 0);
+    /// ```
+    pub fn topics(&self) -> usize {
+        lock(&self.topics).logs.len()
     }
 
     fn log(&self, topic: &str) -> Arc<Log> {
         let mut topics = lock(&self.topics);
-        if let Some(log) = topics.get(topic) {
+        if let Some(log) = topics.logs.get(topic) {
             return log.clone();
+        }
+        if let Some(after) = self.evict_after {
+            if topics.logs.len() >= topics.sweep_at {
+                sweep(&mut topics, after);
+            }
         }
         let log = Arc::new(Log {
             ring: Mutex::new(Ring {
                 entries: VecDeque::new(),
                 first: 1,
+                dropped: None,
                 closed: self.closed.load(Ordering::Acquire),
+                evicted: false,
+                cursors: 0,
+                active: Instant::now(),
                 waiting: Vec::new(),
                 free: Vec::new(),
                 spare: Vec::new(),
             }),
         });
-        topics.insert(topic.into(), log.clone());
+        topics.logs.insert(topic.into(), log.clone());
         log
+    }
+
+    /// The topic's ring, locked; made again if it was evicted meanwhile.
+    fn ring<R>(&self, topic: &str, with: impl FnOnce(&Arc<Log>, &mut Ring) -> R) -> R {
+        loop {
+            let log = self.log(topic);
+            let mut ring = lock(&log.ring);
+            if !ring.evicted {
+                return with(&log, &mut ring);
+            }
+        }
     }
 
     /// The event number an id of this run names.
@@ -145,24 +236,39 @@ impl MemoryBackplane {
     }
 }
 
+/// Drops the topics that have had no subscriber and no publish for `after`.
+fn sweep(topics: &mut Topics, after: Duration) {
+    let now = Instant::now();
+    topics.logs.retain(|_, log| {
+        let mut ring = lock(&log.ring);
+        let idle = ring.cursors == 0 && now.duration_since(ring.active) >= after;
+        ring.evicted = idle;
+        !idle
+    });
+    topics.sweep_at = (2 * topics.logs.len()).max(MIN_SWEEP);
+}
+
 impl Backplane for MemoryBackplane {
     type Cursor = MemoryCursor;
 
     async fn publish(&self, topic: &str, body: Bytes) -> Result<Entry, BackplaneError> {
-        let log = self.log(topic);
-        let (entry, mut wakers) = {
-            let mut ring = lock(&log.ring);
+        let (log, entry, mut wakers) = self.ring(topic, |log, ring| {
             if ring.closed {
                 return Err(BackplaneError::Closed);
             }
-            let entry = Entry::numbered(self.run, ring.end(), &body);
-            ring.entries.push_back(entry.clone());
+            // Taken under the topic's lock, so numbers increase within it.
+            let number = self.next_number.fetch_add(1, Ordering::Relaxed);
+            let entry = Entry::numbered(self.run, number, &body);
+            ring.entries.push_back((number, entry.clone()));
             if ring.entries.len() > self.history {
-                ring.entries.pop_front();
+                ring.dropped = ring.entries.pop_front().map(|(number, _)| number);
                 ring.first += 1;
             }
-            (entry, ring.take_wakers())
-        };
+            if self.evict_after.is_some() {
+                ring.active = Instant::now();
+            }
+            Ok((log.clone(), entry, ring.take_wakers()))
+        })?;
         wakers.drain(..).for_each(Waker::wake);
         lock(&log.ring).give_back(wakers);
         Ok(entry)
@@ -173,24 +279,26 @@ impl Backplane for MemoryBackplane {
         topic: &str,
         last_event_id: Option<&str>,
     ) -> Result<Subscribed<MemoryCursor>, BackplaneError> {
-        let log = self.log(topic);
-        let (next, history_lost, slot) = {
-            let mut ring = lock(&log.ring);
+        let (log, next, history_lost, slot) = self.ring(topic, |log, ring| {
             let slot = ring.slot();
+            ring.cursors += 1;
+            ring.active = Instant::now();
             let (next, lost) = match last_event_id.map(|id| self.number(id)) {
                 None => (ring.end(), false),
-                // Everything after it is still here (or it is the newest).
-                Some(Some(n)) if n + 1 >= ring.first && n < ring.end() => (n + 1, false),
-                // Too old, from another run, or not an id of ours: replay what
-                // is kept and say that the rest is gone.
-                Some(_) => (ring.first, true),
+                // Too old, from another run or an evicted topic, or not an
+                // id of ours: replay what is kept and say the rest is gone.
+                Some(n) => match n.and_then(|n| ring.position_after(n)) {
+                    Some(next) => (next, false),
+                    None => (ring.first, true),
+                },
             };
-            (next, lost, slot)
-        };
+            (log.clone(), next, lost, slot)
+        });
         Ok(Subscribed {
             cursor: MemoryCursor {
                 log,
                 next,
+                delivered: None,
                 slot,
                 run: self.run,
             },
@@ -201,7 +309,11 @@ impl Backplane for MemoryBackplane {
     fn close(&self) {
         let topics = {
             self.closed.store(true, Ordering::Release);
-            lock(&self.topics).values().cloned().collect::<Vec<_>>()
+            lock(&self.topics)
+                .logs
+                .values()
+                .cloned()
+                .collect::<Vec<_>>()
         };
         for log in topics {
             let wakers = {
@@ -214,12 +326,14 @@ impl Backplane for MemoryBackplane {
     }
 }
 
-/// A position in a [`MemoryBackplane`] topic: the number of the next event to
-/// read.
+/// A position in a [`MemoryBackplane`] topic: the position of the next
+/// event to read.
 #[derive(Debug)]
 pub struct MemoryCursor {
     log: Arc<Log>,
     next: u64,
+    /// The number of the last event given out.
+    delivered: Option<u64>,
     /// Where this cursor's waker waits in the ring.
     slot: usize,
     run: u64,
@@ -234,14 +348,16 @@ impl Cursor for MemoryCursor {
     ) -> Poll<Result<(), CursorError>> {
         let mut ring = lock(&self.log.ring);
         if self.next < ring.first {
-            let last_delivered = (self.next > 1).then(|| format!("{}-{}", self.run, self.next - 1));
+            let last_delivered = self.delivered.map(|n| format!("{}-{n}", self.run));
             return Poll::Ready(Err(CursorError::Lagged { last_delivered }));
         }
         let available = ring.end() - self.next;
         if available > 0 {
             let start = (self.next - ring.first) as usize;
             let take = available.min(max.max(1) as u64) as usize;
-            batch.extend(ring.entries.range(start..start + take).cloned());
+            let taken = ring.entries.range(start..start + take);
+            self.delivered = taken.clone().next_back().map(|(number, _)| *number);
+            batch.extend(taken.map(|(_, entry)| entry.clone()));
             self.next += take as u64;
             return Poll::Ready(Ok(()));
         }
@@ -266,6 +382,8 @@ impl Drop for MemoryCursor {
         let mut ring = lock(&self.log.ring);
         ring.waiting[self.slot] = None;
         ring.free.push(self.slot);
+        ring.cursors -= 1;
+        ring.active = Instant::now();
     }
 }
 
@@ -439,6 +557,79 @@ mod tests {
             assert!(ring.spare.is_empty() && ring.spare.capacity() >= 100);
             assert!(ring.waiting.iter().all(Option::is_none), "all were woken");
         }
+    }
+
+    #[tokio::test]
+    async fn ids_are_unique_across_topics_and_name_only_their_own() {
+        let backplane = MemoryBackplane::new(8);
+        let a = backplane.publish("a", body(1)).await.unwrap();
+        let b = backplane.publish("b", body(1)).await.unwrap();
+        assert_ne!(a.id(), b.id());
+        // An id from another topic is not a place in this one.
+        let from_a = backplane.subscribe("b", Some(a.id())).await.unwrap();
+        assert!(from_a.history_lost);
+        let from_b = backplane.subscribe("b", Some(b.id())).await.unwrap();
+        assert!(!from_b.history_lost);
+    }
+
+    /// Makes `n` topics with an event each; returns the first one's id.
+    async fn fill(backplane: &MemoryBackplane, prefix: &str, n: usize) -> String {
+        let mut first = None;
+        for i in 0..n {
+            let entry = backplane.publish(&format!("{prefix}{i}"), body(1)).await;
+            first.get_or_insert_with(|| entry.unwrap().id().to_owned());
+        }
+        first.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_topics_go_when_the_topics_double() {
+        let backplane = MemoryBackplane::new(8).evict_idle_topics(Duration::from_secs(10));
+        let old_id = fill(&backplane, "idle-", MIN_SWEEP - 2).await;
+        // A subscribed topic and a recently used one stay.
+        let watched = backplane.subscribe("watched", None).await.unwrap().cursor;
+        tokio::time::advance(Duration::from_secs(11)).await;
+        backplane.publish("recent", body(1)).await.unwrap();
+        assert_eq!(backplane.topics(), MIN_SWEEP);
+        backplane.publish("new", body(1)).await.unwrap();
+        assert_eq!(backplane.topics(), 3, "watched, recent and new");
+        assert_eq!(backplane.retained("idle-0"), 0);
+        // Coming back to an evicted topic: told that history is lost, then
+        // given the topic's new events, whose ids are newer.
+        let again = backplane.publish("idle-0", body(2)).await.unwrap();
+        let resumed = backplane.subscribe("idle-0", Some(&old_id)).await.unwrap();
+        assert!(resumed.history_lost);
+        let mut cursor = resumed.cursor;
+        let numbers = numbers(&mut cursor, 8).await.unwrap();
+        assert_eq!(numbers, [again.id().rsplit('-').next().unwrap()]);
+        assert!(backplane.number(again.id()) > backplane.number(&old_id));
+        drop(watched);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_eviction_topics_stay() {
+        let backplane = MemoryBackplane::new(8);
+        fill(&backplane, "t", 2 * MIN_SWEEP).await;
+        tokio::time::advance(Duration::from_secs(3600 * 24)).await;
+        fill(&backplane, "u", 2 * MIN_SWEEP).await;
+        assert_eq!(backplane.topics(), 4 * MIN_SWEEP);
+    }
+
+    #[tokio::test]
+    async fn a_publish_that_meets_an_evicted_topic_makes_it_again() {
+        let backplane = MemoryBackplane::new(8).evict_idle_topics(Duration::ZERO);
+        backplane.publish("t", body(1)).await.unwrap();
+        // What a sweep does, between a publisher's lookup and its lock.
+        let stale = backplane.log("t");
+        lock(&backplane.topics).logs.remove("t");
+        lock(&stale.ring).evicted = true;
+        backplane.publish("t", body(2)).await.unwrap();
+        assert_eq!(
+            lock(&stale.ring).entries.len(),
+            1,
+            "nothing lands in the old one"
+        );
+        assert_eq!(backplane.retained("t"), 1);
     }
 
     #[tokio::test]

@@ -50,6 +50,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
@@ -183,6 +184,7 @@ struct Counters {
 pub struct Builder<R> {
     history: usize,
     lagging: Lagging,
+    evict_after: Option<Duration>,
     route: PhantomData<fn() -> R>,
 }
 
@@ -212,6 +214,23 @@ impl<R> Builder<R> {
         self
     }
 
+    /// Lets a topic go once it has had no subscriber and no publish for
+    /// `after` (by default topics stay); see
+    /// [`MemoryBackplane::evict_idle_topics`].
+    ///
+    /// ```
+    /// # struct R;
+    /// use std::time::Duration;
+    /// let hub = sse_runtime::hub::Hub::<R>::builder()
+    ///     .evict_idle_topics(Duration::from_secs(600))
+    ///     .build();
+    /// # drop(hub);
+    /// ```
+    pub fn evict_idle_topics(mut self, after: Duration) -> Self {
+        self.evict_after = Some(after);
+        self
+    }
+
     /// The hub, with an in-memory history.
     ///
     /// ```
@@ -220,7 +239,11 @@ impl<R> Builder<R> {
     /// # drop(hub);
     /// ```
     pub fn build(self) -> Hub<R> {
-        Hub::with_backplane(MemoryBackplane::new(self.history)).lagging(self.lagging)
+        let mut backplane = MemoryBackplane::new(self.history);
+        if let Some(after) = self.evict_after {
+            backplane = backplane.evict_idle_topics(after);
+        }
+        Hub::with_backplane(backplane).lagging(self.lagging)
     }
 }
 
@@ -291,6 +314,7 @@ impl<R> Hub<R> {
         Builder {
             history: 1024,
             lagging: Lagging::Close,
+            evict_after: None,
             route: PhantomData,
         }
     }
