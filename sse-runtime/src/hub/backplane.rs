@@ -1,6 +1,6 @@
 //! The seam between the hub and where its history lives.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::task::{Context, Poll};
 
@@ -41,24 +41,22 @@ impl Entry {
     /// ```
     pub fn new(id: &str, body: Bytes) -> Result<Self, EventError> {
         Event::new().id(id.to_owned()).validate()?;
-        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + id.len() + 1 + body.len());
-        frame.put_slice(ID_PREFIX);
-        frame.put_slice(id.as_bytes());
-        frame.put_u8(b'\n');
-        frame.put_slice(&body);
-        Ok(Self {
-            frame: frame.freeze(),
-            id_len: id.len(),
-        })
+        Ok(Self::framed(id, id.len(), &body))
     }
 
     /// An entry with the id `<run>-<n>`, written straight into the frame:
     /// such an id is always valid, so there is nothing to check.
     pub(crate) fn numbered(run: u64, n: u64, body: &[u8]) -> Self {
-        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + 2 * 20 + 2 + body.len());
+        // Two u64s in decimal and the dash.
+        Self::framed(format_args!("{run}-{n}"), 2 * 20 + 1, body)
+    }
+
+    /// `id: <id>`, a line break, then `body`, in one buffer.
+    fn framed(id: impl fmt::Display, id_len_hint: usize, body: &[u8]) -> Self {
+        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + id_len_hint + 1 + body.len());
         frame.put_slice(ID_PREFIX);
         // Writing to a `BytesMut` cannot fail.
-        let _ = write!(frame, "{run}-{n}");
+        let _ = write!(frame, "{id}");
         let id_len = frame.len() - ID_PREFIX.len();
         frame.put_u8(b'\n');
         frame.put_slice(body);
