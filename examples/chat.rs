@@ -73,6 +73,13 @@ async fn chat(
     let Ok(join_id) = room.publish(joined.clone()).await else {
         return Ok(()); // the room is closed: the server is stopping
     };
+    // Whatever ends this handler from here on (the client leaving before the
+    // first send, an error, or the server cancelling it), the room hears a
+    // `leave` for every `join`.
+    let _presence = Presence {
+        room: room.clone(),
+        name: Some(name),
+    };
     let after = match last.filter(|id| !id.is_empty()) {
         // A reloaded or reconnecting page: everything after what it saw, its
         // own join included.
@@ -83,9 +90,25 @@ async fn chat(
             join_id.to_string()
         }
     };
-    let served = room.subscribe().after(Some(after)).serve(&session).await;
-    let _ = room.publish(Left { name }).await;
-    served.map(drop)
+    room.subscribe().after(Some(after)).serve(&session).await?;
+    Ok(())
+}
+
+/// Announces a `leave` when dropped: a `Drop` guard runs however the
+/// handler ends, cancellation included, where code after an `.await` may not.
+struct Presence {
+    room: Hub<ChatRoute>,
+    name: Option<String>,
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        let (room, name) = (self.room.clone(), self.name.take().unwrap_or_default());
+        // Publishing is async and `drop` is not: hand it to a task.
+        tokio::spawn(async move {
+            let _ = room.publish(Left { name }).await;
+        });
+    }
 }
 
 /// Serves the page and takes posted messages.

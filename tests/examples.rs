@@ -81,6 +81,42 @@ async fn chat_serves_its_page_relays_typed_events_and_resumes() {
 }
 
 /// The next message's event name and data.
+#[tokio::test]
+async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let example = Example::start("chat");
+    let addr = example.addr;
+    let mut watcher = EventSource::builder(format!("http://{addr}/chat?name=watcher"))
+        .build()
+        .unwrap();
+    assert_eq!(event(&mut watcher).await.0, "join");
+    // Clients that leave as soon as they asked: some before the handler's
+    // first send, some while it serves them.
+    const QUICK: usize = 20;
+    for i in 0..QUICK {
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!("GET /chat?name=quick{i} HTTP/1.1\r\nHost: a\r\n\r\n");
+        conn.write_all(head.as_bytes()).await.unwrap();
+        drop(conn);
+    }
+    let (mut joins, mut leaves) = (0, 0);
+    while joins < QUICK || leaves < joins {
+        let (kind, data) = tokio::time::timeout(Duration::from_secs(10), event(&mut watcher))
+            .await
+            .unwrap_or_else(|_| panic!("{joins} joins but only {leaves} leaves"));
+        if data.contains("quick") {
+            match kind {
+                "join" => joins += 1,
+                "leave" => leaves += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((joins, leaves), (QUICK, QUICK));
+    drop(watcher);
+    example.interrupt();
+}
+
 async fn event(events: &mut EventSource) -> (&'static str, String) {
     let message = tokio::time::timeout(Duration::from_secs(5), events.next_message())
         .await

@@ -1,4 +1,4 @@
-//! The error a send returns.
+//! The error a send returns, and the boxed error of handlers and services.
 
 use crate::event::EventError;
 use crate::serializer::SerializeError;
@@ -31,3 +31,12 @@ pub enum Error {
     #[error(transparent)]
     Serialize(#[from] SerializeError),
 }
+
+/// Any error, boxed: what a handler's error becomes (it is logged with its
+/// sources) and what fallback services and bodies may fail with.
+///
+/// ```
+/// let err: sse_runtime::BoxError = "broken".into();
+/// assert_eq!(err.to_string(), "broken");
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -12,7 +12,14 @@
 //! - an event name with CR or LF, or an id that would not survive the trip back
 //!   as a `Last-Event-ID` header, is rejected with an [`EventError`] and nothing
 //!   is written;
-//! - a multi-line comment becomes one comment line per line.
+//! - a multi-line comment becomes one comment line per line;
+//! - fields are always written in one order: comment, `event`, `id`,
+//!   `retry`, `data`, then the blank line that ends the event.
+//!
+//! This module is the only writer of SSE fields and framing: sessions,
+//! typed sends, heartbeats and the hub all encode through it. An event
+//! published to a hub is encoded once as an [`EventBody`] (everything but
+//! its id), then framed with the id its backplane assigns.
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,9 +38,12 @@
 //! ```
 
 use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::serializer::{DataWriter, SerializeError};
 
 /// The largest `retry` an event may carry: 2³¹−1 milliseconds (about 24.8
 /// days).
@@ -249,15 +259,15 @@ impl Event {
 
     /// Writes everything but the data and the final blank line; the caller has
     /// validated the event.
-    pub(crate) fn write_fields(&self, out: &mut BytesMut) {
+    fn write_fields(&self, out: &mut BytesMut) {
         if let Some(comment) = &self.comment {
             write_comment(out, comment);
         }
         if let Some(name) = &self.name {
-            write_line(out, b"event: ", name);
+            write_line(out, EVENT_PREFIX, name);
         }
         if let Some(id) = &self.id {
-            write_line(out, b"id: ", id);
+            write_line(out, ID_PREFIX, id);
         }
         if let Some(retry) = self.retry {
             let mut digits = itoa::Buffer::new();
@@ -277,6 +287,24 @@ impl Event {
             out.put_u8(b'\n');
         }
         out.put_u8(b'\n');
+    }
+
+    /// Writes this event's fields (its data, if any, is ignored) with the
+    /// data `serialize` writes, as one whole event; the caller has validated
+    /// the fields. On error `out` is left as it was.
+    pub(crate) fn write_with_data(
+        &self,
+        out: &mut BytesMut,
+        serialize: impl FnOnce(&mut DataWriter<'_>) -> Result<(), SerializeError>,
+    ) -> Result<(), SerializeError> {
+        let mark = out.len();
+        self.write_fields(out);
+        if let Err(err) = write_data_lines(out, serialize) {
+            out.truncate(mark);
+            return Err(err);
+        }
+        out.put_u8(b'\n');
+        Ok(())
     }
 
     /// The encoded length when no value contains a line break; enough for the
@@ -341,11 +369,215 @@ impl Encoder {
     }
 }
 
-pub(crate) const DATA_PREFIX: &[u8] = b"data: ";
+const DATA_PREFIX: &[u8] = b"data: ";
+const EVENT_PREFIX: &[u8] = b"event: ";
+const ID_PREFIX: &[u8] = b"id: ";
 /// What a line break inside data becomes: the end of one `data:` line and the
 /// start of the next.
-pub(crate) const DATA_BREAK: &[u8] = b"\ndata: ";
+const DATA_BREAK: &[u8] = b"\ndata: ";
 const COMMENT_BREAK: &[u8] = b"\n: ";
+
+/// Runs `serialize` to write an event's data as `data:` lines (with their
+/// final line end): checks it is UTF-8, then splits its lines. On error
+/// `out` is left as it was.
+fn write_data_lines(
+    out: &mut BytesMut,
+    serialize: impl FnOnce(&mut DataWriter<'_>) -> Result<(), SerializeError>,
+) -> Result<(), SerializeError> {
+    let mark = out.len();
+    out.put_slice(DATA_PREFIX);
+    let start = out.len();
+    let written = serialize(&mut DataWriter::new(out));
+    let checked = written.and_then(|()| {
+        std::str::from_utf8(&out[start..])
+            .map(drop)
+            .map_err(SerializeError::new)
+    });
+    if let Err(err) = checked {
+        out.truncate(mark);
+        return Err(err);
+    }
+    split_lines_in_place(out, start, DATA_BREAK);
+    out.put_u8(b'\n');
+    Ok(())
+}
+
+/// Why an [`EventBody`] could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Serialize(#[from] SerializeError),
+}
+
+/// An event encoded once, without its id: its `event:` line (if named) and
+/// its `data:` lines. What a hub publishes and a
+/// [`Backplane`](crate::hub::Backplane) stores; the backplane's id is added
+/// when it becomes an [`Entry`](crate::hub::Entry).
+///
+/// ```
+/// use sse_runtime::event::EventBody;
+///
+/// let body = EventBody::text(Some("note"), "hi")?;
+/// assert_eq!(body.name(), Some("note"));
+/// assert_eq!(&body.as_bytes()[..], b"event: note\ndata: hi\n");
+/// # Ok::<(), sse_runtime::EventError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventBody {
+    /// `event: <name>\n` when named, then the `data:` lines (no blank line).
+    bytes: Bytes,
+    /// The length of the name, 0 when unnamed.
+    name_len: usize,
+    named: bool,
+}
+
+impl EventBody {
+    /// Encodes `name` and the data `serialize` writes.
+    pub(crate) fn encode(
+        name: Option<&str>,
+        serialize: impl FnOnce(&mut DataWriter<'_>) -> Result<(), SerializeError>,
+    ) -> Result<Self, BodyError> {
+        let mut out = BytesMut::new();
+        if let Some(name) = name {
+            check_name(name)?;
+            write_line(&mut out, EVENT_PREFIX, name);
+        }
+        write_data_lines(&mut out, serialize)?;
+        Ok(Self {
+            bytes: out.freeze(),
+            name_len: name.map_or(0, str::len),
+            named: name.is_some(),
+        })
+    }
+
+    /// A body with text data (line breaks become separate `data:` lines),
+    /// as a backplane that stores events elsewhere rebuilds one.
+    ///
+    /// ```
+    /// let body = sse_runtime::event::EventBody::text(None, "a\nb")?;
+    /// assert_eq!(&body.as_bytes()[..], b"data: a\ndata: b\n");
+    /// # Ok::<(), sse_runtime::EventError>(())
+    /// ```
+    pub fn text(name: Option<&str>, data: &str) -> Result<Self, EventError> {
+        Self::encode(name, |out| out.write_str(data).map_err(SerializeError::new)).map_err(|err| {
+            match err {
+                BodyError::Event(err) => err,
+                // Writing a `&str` can neither fail nor be anything but UTF-8.
+                BodyError::Serialize(_) => unreachable!("text data always encodes"),
+            }
+        })
+    }
+
+    /// The event name; `None` for the default (`message`).
+    ///
+    /// ```
+    /// let body = sse_runtime::event::EventBody::text(None, "x")?;
+    /// assert_eq!(body.name(), None);
+    /// # Ok::<(), sse_runtime::EventError>(())
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.named.then(|| {
+            let name = &self.bytes[EVENT_PREFIX.len()..EVENT_PREFIX.len() + self.name_len];
+            // Written from a `&str` in `encode`.
+            std::str::from_utf8(name).unwrap_or_default()
+        })
+    }
+
+    /// The encoded lines, as stored.
+    ///
+    /// ```
+    /// let body = sse_runtime::event::EventBody::text(None, "x")?;
+    /// assert_eq!(body.as_bytes().len(), 8);
+    /// # Ok::<(), sse_runtime::EventError>(())
+    /// ```
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Where the `id:` line goes: after the `event:` line, so that every
+    /// event has the one field order.
+    fn id_at(&self) -> usize {
+        match self.named {
+            true => EVENT_PREFIX.len() + self.name_len + 1,
+            false => 0,
+        }
+    }
+}
+
+/// An [`EventBody`] framed with its id: the whole event as written to every
+/// subscriber, in one buffer they share. The hub's
+/// [`Entry`](crate::hub::Entry) is one of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Framed {
+    bytes: Bytes,
+    /// Lengths, not a copy: the name and id are read from `bytes`.
+    name_len: u32,
+    id_len: u32,
+    named: bool,
+}
+
+impl Framed {
+    /// Frames `body` with `id`; fails if the id could not come back as a
+    /// `Last-Event-ID`.
+    pub(crate) fn new(body: &EventBody, id: &str) -> Result<Self, EventError> {
+        check_id(id)?;
+        Ok(Self::with_id(body, id, id.len()))
+    }
+
+    /// Frames `body` with the id `<run>-<n>`, written straight into the
+    /// frame: such an id is always valid, so there is nothing to check.
+    pub(crate) fn numbered(body: &EventBody, run: u64, n: u64) -> Self {
+        // Two u64s in decimal and the dash.
+        Self::with_id(body, format_args!("{run}-{n}"), 2 * 20 + 1)
+    }
+
+    /// `body`'s event line, `id: <id>`, then its data lines and the blank
+    /// line, in one buffer.
+    fn with_id(body: &EventBody, id: impl fmt::Display, id_len_hint: usize) -> Self {
+        let at = body.id_at();
+        let lines = &body.bytes;
+        let mut out = BytesMut::with_capacity(lines.len() + ID_PREFIX.len() + id_len_hint + 2);
+        out.put_slice(&lines[..at]);
+        out.put_slice(ID_PREFIX);
+        let id_start = out.len();
+        // Writing to a `BytesMut` cannot fail.
+        let _ = write!(out, "{id}");
+        let id_len = out.len() - id_start;
+        out.put_u8(b'\n');
+        out.put_slice(&lines[at..]);
+        out.put_u8(b'\n');
+        Self {
+            bytes: out.freeze(),
+            // Bounded by the sizes of an event name and an id, far below 4 GiB.
+            name_len: u32::try_from(body.name_len).unwrap_or(u32::MAX),
+            id_len: u32::try_from(id_len).unwrap_or(u32::MAX),
+            named: body.named,
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        let start = match self.named {
+            true => EVENT_PREFIX.len() + self.name_len as usize + 1 + ID_PREFIX.len(),
+            false => ID_PREFIX.len(),
+        };
+        let id = &self.bytes[start..start + self.id_len as usize];
+        // Written from a `&str` or a number.
+        std::str::from_utf8(id).unwrap_or_default()
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.named.then(|| {
+            let end = EVENT_PREFIX.len() + self.name_len as usize;
+            std::str::from_utf8(&self.bytes[EVENT_PREFIX.len()..end]).unwrap_or_default()
+        })
+    }
+
+    pub(crate) fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
 
 fn write_line(out: &mut BytesMut, prefix: &[u8], value: &str) {
     out.put_slice(prefix);
@@ -405,7 +637,7 @@ fn check_retry(retry: Duration) -> Result<(), EventError> {
 ///
 /// Works from the back so that each byte moves at most once and nothing is
 /// allocated beyond growing `out`.
-pub(crate) fn split_lines_in_place(out: &mut BytesMut, start: usize, brk: &[u8]) {
+fn split_lines_in_place(out: &mut BytesMut, start: usize, brk: &[u8]) {
     let growth = line_break_growth(&out[start..], brk.len());
     if growth == 0 {
         return;
@@ -448,7 +680,76 @@ fn line_break_growth(value: &[u8], brk_len: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
+    use crate::serializer::{Serializer, Text};
+
+    struct Invalid;
+    impl Serializer<u8> for Invalid {
+        fn serialize(&self, value: &u8, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+            out.write_all(&[*value]).map_err(SerializeError::new)
+        }
+    }
+
+    #[test]
+    fn serialized_data_that_is_not_utf8_is_an_error_and_writes_nothing() {
+        let mut out = BytesMut::from(&b"kept"[..]);
+        assert!(write_data_lines(&mut out, |w| Invalid.serialize(&0xff, w)).is_err());
+        assert_eq!(&out[..], b"kept");
+        write_data_lines(&mut out, |w| Invalid.serialize(&b'!', w)).unwrap();
+        assert_eq!(&out[..], b"keptdata: !\n");
+    }
+
+    #[test]
+    fn serialized_lines_are_split() {
+        let mut out = BytesMut::new();
+        write_data_lines(&mut out, |w| Text.serialize("a\r\nb", w)).unwrap();
+        assert_eq!(&out[..], b"data: a\ndata: b\n");
+    }
+
+    #[test]
+    fn a_failing_display_is_an_error_and_writes_nothing() {
+        struct Broken;
+        impl fmt::Display for Broken {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("partial")?;
+                Err(fmt::Error)
+            }
+        }
+        let mut out = BytesMut::new();
+        let fields = Event::new().event("e").id("1");
+        assert!(fields
+            .write_with_data(&mut out, |w| Text.serialize(&Broken, w))
+            .is_err());
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn framed_bodies_keep_the_one_field_order() {
+        let body = EventBody::encode(Some("note"), |w| Text.serialize("a\nb", w)).unwrap();
+        let framed = Framed::new(&body, "7").unwrap();
+        let same = Event::new()
+            .event("note")
+            .id("7")
+            .data("a\nb")
+            .to_bytes()
+            .unwrap();
+        assert_eq!(framed.bytes(), &same);
+        assert_eq!((framed.id(), framed.name()), ("7", Some("note")));
+        let unnamed = EventBody::text(None, "x").unwrap();
+        let framed = Framed::numbered(&unnamed, 3, 4);
+        assert_eq!(&framed.bytes()[..], b"id: 3-4\ndata: x\n\n");
+        assert_eq!((framed.id(), framed.name()), ("3-4", None));
+        for (run, n) in [(0, 0), (1_763_856_000_000, 1), (u64::MAX, u64::MAX)] {
+            let checked = Framed::new(&body, &format!("{run}-{n}")).unwrap();
+            assert_eq!(Framed::numbered(&body, run, n), checked);
+        }
+        assert_eq!(
+            EventBody::text(Some("a\nb"), "x"),
+            Err(EventError::NameHasLineBreak)
+        );
+    }
 
     fn split(value: &str) -> String {
         let mut out = BytesMut::from(&b"data: "[..]);

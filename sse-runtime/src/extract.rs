@@ -26,9 +26,8 @@
 
 use http::StatusCode;
 
-use crate::request::Request;
+use crate::request::{PeerAddr, Request};
 use crate::route::Rejection;
-use crate::server::PeerAddr;
 
 /// A value taken from the request that opens a stream.
 ///

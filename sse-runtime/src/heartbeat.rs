@@ -1,8 +1,14 @@
-//! Heartbeats: what an idle stream sends so that proxies keep it open.
+//! Heartbeats: what an idle stream sends so that proxies keep it open, and
+//! the timer that decides when (the one home of both; the server only picks
+//! which heartbeat a route gets).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::time::{Instant, Sleep};
 
 use crate::event::{Event, EventError};
 
@@ -97,5 +103,72 @@ impl Heartbeat {
 impl Default for Heartbeat {
     fn default() -> Self {
         Self::every(Self::DEFAULT_PERIOD)
+    }
+}
+
+/// When a stream's next heartbeat is due: a period after its last write.
+///
+/// Kept by the stream's response body and polled with it. The timer is moved
+/// only when it fires early (something was written since it was set), not on
+/// every write, so a busy stream resets it at most once per period; and it is
+/// not polled again while armed with the same waker, since that would only
+/// register the waker again, which costs a little on every delivery.
+pub(crate) struct HeartbeatTimer {
+    heartbeat: Option<Heartbeat>,
+    timer: Option<Pin<Box<Sleep>>>,
+    armed_with: Option<Waker>,
+    last_write: Instant,
+}
+
+impl HeartbeatTimer {
+    pub(crate) fn new(heartbeat: Option<Heartbeat>) -> Self {
+        Self {
+            heartbeat,
+            timer: None,
+            armed_with: None,
+            last_write: Instant::now(),
+        }
+    }
+
+    /// Something was written: the quiet period starts again.
+    pub(crate) fn wrote(&mut self) {
+        self.last_write = Instant::now();
+    }
+
+    /// Replaces the heartbeat (or switches it off), counting from now on.
+    pub(crate) fn set(&mut self, heartbeat: Option<Heartbeat>) {
+        self.heartbeat = heartbeat;
+        self.timer = None;
+        self.armed_with = None;
+    }
+
+    /// Ready with the heartbeat's bytes once the stream has been quiet for a
+    /// whole period.
+    pub(crate) fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<Bytes> {
+        let Some(heartbeat) = &self.heartbeat else {
+            return Poll::Pending;
+        };
+        let due = self.last_write + heartbeat.period();
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+        let armed = self.armed_with.as_ref();
+        if armed.is_some_and(|waker| waker.will_wake(cx.waker())) && !timer.is_elapsed() {
+            return Poll::Pending;
+        }
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                self.armed_with = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            let now = Instant::now();
+            if now >= due {
+                self.last_write = now;
+                timer.as_mut().reset(now + heartbeat.period());
+                self.armed_with = None;
+                return Poll::Ready(heartbeat.frame());
+            }
+            timer.as_mut().reset(due);
+        }
     }
 }

@@ -14,6 +14,21 @@ use http::{Extensions, Method, Uri, Version};
 /// ```
 pub const LAST_EVENT_ID: &str = "last-event-id";
 
+/// The client's address: [`Request::peer_addr`] for a handler, an extractor
+/// argument of an `#[sse]` handler, and an extension of every request passed
+/// to a fallback.
+///
+/// ```
+/// use sse_runtime::PeerAddr;
+/// async fn page(request: http::Request<hyper::body::Incoming>) -> http::Response<String> {
+///     let peer = request.extensions().get::<PeerAddr>().map(|p| p.0);
+///     http::Response::new(format!("hello {peer:?}"))
+/// }
+/// # let _ = sse_runtime::Server::new().fallback(page);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// The originating request of a session: method, URI, headers, path
 /// parameters, query, peer address and `Last-Event-ID`.
 ///

@@ -31,18 +31,19 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::error::BoxError;
 use crate::heartbeat::Heartbeat;
 use crate::session::Session;
 
 /// A running handler: resolves when the stream should end, with the error to
-/// log if the handler failed.
+/// log (with its sources) if the handler failed.
 ///
 /// ```
 /// use sse_runtime::route::HandlerFuture;
 /// let running: HandlerFuture = Box::pin(async { Ok(()) });
 /// # drop(running);
 /// ```
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'static>>;
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
 
 /// An SSE endpoint: starts a handler on each request routed to it.
 ///
@@ -67,7 +68,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send 
 ///             .ok_or_else(|| Rejection::bad_request("`from` must be a number"))?;
 ///         Ok(Box::pin(async move {
 ///             for n in (0..=from).rev() {
-///                 session.send(Event::new().data(n.to_string())).await.map_err(|e| e.to_string())?;
+///                 session.send(Event::new().data(n.to_string())).await?;
 ///             }
 ///             Ok(())
 ///         }))
@@ -350,33 +351,37 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
-/// What a handler may return: `()`, or `Result<(), E>` with an error that can
-/// be displayed. An error ends the stream and is logged.
+/// What a handler may return: `()`, or `Result<(), E>` with an error that
+/// converts into a [`BoxError`]: any `std::error::Error + Send + Sync`
+/// (`sse_runtime::Error`, `std::io::Error`, `Box<dyn Error + Send + Sync>`,
+/// `anyhow::Error`), a `String` or a `&'static str`. An error ends the stream
+/// and is logged with its sources.
 ///
 /// ```
 /// use sse_runtime::route::HandlerOutput;
-/// assert_eq!(().into_result(), Ok(()));
-/// assert_eq!(Err::<(), _>("boom").into_result(), Err("boom".to_owned()));
+/// assert!(().into_result().is_ok());
+/// let failed = Err::<(), _>("boom").into_result().unwrap_err();
+/// assert_eq!(failed.to_string(), "boom");
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "an SSE handler must return `()` or `Result<(), E>` where `E: Display`, not `{Self}`",
+    message = "an SSE handler must return `()` or `Result<(), E>` where `E` is an error (`E: Into<Box<dyn Error + Send + Sync>>`), not `{Self}`",
     label = "this handler's return type",
-    note = "return `Result<(), sse_runtime::Error>` to use `?` on sends"
+    note = "return `Result<(), sse_runtime::Error>` to use `?` on sends, or `Result<(), Box<dyn std::error::Error + Send + Sync>>` for any error"
 )]
 pub trait HandlerOutput: Send + 'static {
-    /// The handler's error, formatted for the log.
-    fn into_result(self) -> Result<(), String>;
+    /// The handler's error, boxed for the log.
+    fn into_result(self) -> Result<(), BoxError>;
 }
 
 impl HandlerOutput for () {
-    fn into_result(self) -> Result<(), String> {
+    fn into_result(self) -> Result<(), BoxError> {
         Ok(())
     }
 }
 
-impl<E: fmt::Display + Send + 'static> HandlerOutput for Result<(), E> {
-    fn into_result(self) -> Result<(), String> {
-        self.map_err(|err| err.to_string())
+impl<E: Into<BoxError> + Send + 'static> HandlerOutput for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
     }
 }
 

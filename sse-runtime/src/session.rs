@@ -16,6 +16,37 @@
 //! that (bounded by the server at 64 KiB per HTTP/1 connection; HTTP/2 flow
 //! control bounds it per stream).
 //!
+//! # When the client leaves
+//!
+//! [`Session::closed`] resolves and every send fails with [`Error::Closed`].
+//! A handler that neither sends nor waits for `closed()` is cancelled once
+//! its client has been gone for the server's
+//! [`handler_grace`](crate::Server::handler_grace) (5 s by default): its
+//! future is dropped at the `.await` it is stopped at, as axum drops a
+//! response stream. Cleanup that must run however the handler ends (it
+//! returned, failed, panicked or was cancelled) belongs in a `Drop` guard:
+//!
+//! ```no_run
+//! use sse_runtime::{Event, Session};
+//!
+//! /// Counts a viewer while it lives.
+//! struct Viewer(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+//!
+//! impl Drop for Viewer {
+//!     fn drop(&mut self) {
+//!         self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+//!     }
+//! }
+//!
+//! async fn watch(session: Session, viewers: std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+//!     viewers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+//!     let _viewer = Viewer(viewers); // runs on every way out, cancellation included
+//!     let _ = session.send(Event::new().data("hello")).await;
+//!     some_long_work().await;
+//! }
+//! # async fn some_long_work() {}
+//! ```
+//!
 //! [`Server::max_buffered`]: crate::Server::max_buffered
 
 use std::future::Future;
@@ -27,9 +58,9 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
+use crate::outbox::{Feed, Outbox};
 use crate::request::Request;
 use crate::serializer::{self, SerializeError, Serializer};
-use crate::stream::Shared;
 
 /// One open event stream. Cheap to clone: clones write to the same stream,
 /// for example from a task the handler spawns.
@@ -53,7 +84,7 @@ use crate::stream::Shared;
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    shared: Arc<Shared>,
+    outbox: Arc<Outbox>,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,13 +97,14 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
-        Self { shared }
+    pub(crate) fn new(outbox: Arc<Outbox>) -> Self {
+        Self { outbox }
     }
 
-    /// The stream state, for writers of pre-encoded events (the hub).
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
+    /// Has the stream's response body pull `feed` (a hub subscription) in
+    /// the connection's task, after whatever this session sends.
+    pub(crate) fn attach_feed(&self, feed: Box<dyn Feed>) {
+        self.outbox.attach(feed);
     }
 
     /// The request that opened this stream.
@@ -83,7 +115,7 @@ impl Session {
     /// # }
     /// ```
     pub fn request(&self) -> &Request {
-        self.shared.request()
+        self.outbox.request()
     }
 
     /// Sends one event. Waits while the connection is behind (see the module
@@ -139,7 +171,7 @@ impl Session {
     /// # }
     /// ```
     pub fn close(&self) {
-        self.shared.end();
+        self.outbox.end();
     }
 
     /// Resolves when the handler should stop: the client went away, the stream
@@ -155,7 +187,7 @@ impl Session {
     /// # }
     /// ```
     pub async fn closed(&self) {
-        self.shared.closed_token().cancelled().await;
+        self.outbox.closed_token().cancelled().await;
     }
 
     /// Whether [`closed`](Self::closed) has resolved.
@@ -166,7 +198,7 @@ impl Session {
     /// # }
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.shared.closed_token().is_cancelled()
+        self.outbox.closed_token().is_cancelled()
     }
 
     /// Whether the stream has ended, so that every send fails.
@@ -179,7 +211,7 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn is_ended(&self) -> bool {
-        self.shared.is_ended()
+        self.outbox.is_ended()
     }
 
     /// Replaces this session's heartbeat, or switches it off with `None`.
@@ -191,7 +223,7 @@ impl Session {
     /// # }
     /// ```
     pub fn set_heartbeat(&self, heartbeat: Option<Heartbeat>) {
-        self.shared.set_heartbeat(heartbeat);
+        self.outbox.set_heartbeat(heartbeat);
     }
 
     /// Bytes encoded but not yet handed to the connection.
@@ -202,7 +234,7 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn buffered(&self) -> usize {
-        self.shared.buffered()
+        self.outbox.buffered()
     }
 }
 
@@ -230,7 +262,7 @@ impl Future for SendEvent<'_> {
             return Poll::Ready(Err(err.into()));
         }
         let event = &this.event;
-        this.session.shared.poll_write(cx, |out| {
+        this.session.outbox.poll_write(cx, |out| {
             event.write_unchecked(out);
             Ok(())
         })
@@ -332,12 +364,11 @@ impl<S, T> Future for SendValue<'_, S, T> {
         if let Err(err) = this.fields.validate() {
             return Poll::Ready(Err(err.into()));
         }
-        this.session.shared.poll_write(cx, |out| {
-            this.fields.write_fields(out);
-            out.extend_from_slice(crate::event::DATA_PREFIX);
-            serializer::write_data(out, |out| (this.encode)(&this.serializer, &this.value, out))?;
-            out.extend_from_slice(b"\n\n");
-            Ok(())
+        this.session.outbox.poll_write(cx, |out| {
+            let encode = |data: &mut serializer::DataWriter<'_>| {
+                (this.encode)(&this.serializer, &this.value, data)
+            };
+            Ok(this.fields.write_with_data(out, encode)?)
         })
     }
 }

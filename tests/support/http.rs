@@ -196,3 +196,72 @@ pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> u16 {
     tokio::spawn(conn);
     sender.send_request(post).await.unwrap().status().as_u16()
 }
+
+/// The ways a stream can be served: by the HTTP/1.1 fast path (the first
+/// request on a connection), by hyper on an HTTP/1.1 keep-alive connection
+/// (a page first, then the stream, as a browser does), and by hyper over
+/// HTTP/2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    FastPath,
+    KeepAlive,
+    H2,
+}
+
+impl Via {
+    pub const ALL: [Via; 3] = [Via::FastPath, Via::KeepAlive, Via::H2];
+}
+
+/// A stream opened on `path`, and what keeps its connection open.
+pub struct Opened {
+    pub stream: EventStream,
+    /// The client's side of the connection; dropping it (and the stream)
+    /// closes the connection.
+    pub conn: Box<dyn std::any::Any + Send>,
+}
+
+/// Opens `GET stream` with `extra` headers, served as `path` says. For
+/// `KeepAlive` the connection first gets `page` (which must answer with a
+/// complete response) and the stream is its second request. Checks that
+/// the intended path served it.
+pub async fn open_on(
+    via: Via,
+    addr: SocketAddr,
+    page: &str,
+    stream: &str,
+    extra: &[(&str, &[u8])],
+) -> Opened {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (response, conn): (_, Box<dyn std::any::Any + Send>) = match via {
+        Via::FastPath | Via::KeepAlive => {
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            if via == Via::KeepAlive {
+                let first = sender.send_request(get(addr, page, &[])).await.unwrap();
+                first.into_body().collect().await.unwrap();
+                sender.ready().await.expect("the connection is kept alive");
+            }
+            let response = sender.send_request(get(addr, stream, extra)).await.unwrap();
+            (response, Box::new(sender))
+        }
+        Via::H2 => {
+            let (mut sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let response = sender.send_request(get(addr, stream, extra)).await.unwrap();
+            (response, Box::new(sender))
+        }
+    };
+    let stream = EventStream::new(response);
+    // The fast path always closes the connection after its one stream; hyper
+    // keeps it (HTTP/1.1) or has no such header (HTTP/2).
+    let close = stream.header("connection") == Some("close");
+    assert_eq!(close, via == Via::FastPath, "{via:?} served the stream");
+    let version = stream.head.version;
+    assert_eq!(version == http::Version::HTTP_2, via == Via::H2, "{via:?}");
+    Opened { stream, conn }
+}

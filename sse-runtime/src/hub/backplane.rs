@@ -1,107 +1,83 @@
 //! The seam between the hub and where its history lives.
 
-use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::task::{Context, Poll};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
-use crate::{Event, EventError};
+use crate::event::{EventBody, Framed};
+use crate::EventError;
 
-/// One published event, ready for the wire: `id: <id>` and then the encoded
-/// event, in bytes every subscriber shares (cloning an entry copies no bytes).
+/// One published event, ready for the wire: its [`EventBody`] framed with
+/// the id the backplane assigned, in bytes every subscriber shares (cloning
+/// an entry copies no bytes).
 ///
 /// ```
-/// use bytes::Bytes;
+/// use sse_runtime::event::EventBody;
 /// use sse_runtime::hub::Entry;
 ///
-/// let entry = Entry::new("7", Bytes::from_static(b"event: note\ndata: hi\n\n")).unwrap();
+/// let entry = Entry::new("7", &EventBody::text(Some("note"), "hi")?)?;
 /// assert_eq!(entry.id(), "7");
 /// assert_eq!(entry.event(), Some("note"));
-/// assert_eq!(&entry.frame()[..], b"id: 7\nevent: note\ndata: hi\n\n");
+/// assert_eq!(&entry.frame()[..], b"event: note\nid: 7\ndata: hi\n\n");
+/// # Ok::<(), sse_runtime::EventError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    frame: Bytes,
-    id_len: usize,
-}
-
-const ID_PREFIX: &[u8] = b"id: ";
-const EVENT_PREFIX: &[u8] = b"event: ";
+pub struct Entry(Framed);
 
 impl Entry {
-    /// An entry from the id the backplane assigned and the encoded event
-    /// (without an id) that [`Backplane::publish`] received. Fails if the id
-    /// could not come back as a `Last-Event-ID`.
+    /// An entry from the id the backplane assigned and the body
+    /// [`Backplane::publish`] received. Fails if the id could not come back
+    /// as a `Last-Event-ID`.
     ///
     /// ```
-    /// use bytes::Bytes;
-    /// use sse_runtime::hub::Entry;
-    /// assert!(Entry::new("bad\nid", Bytes::from_static(b"data: x\n\n")).is_err());
+    /// use sse_runtime::{event::EventBody, hub::Entry};
+    /// assert!(Entry::new("bad\nid", &EventBody::text(None, "x")?).is_err());
+    /// # Ok::<(), sse_runtime::EventError>(())
     /// ```
-    pub fn new(id: &str, body: Bytes) -> Result<Self, EventError> {
-        Event::new().id(id.to_owned()).validate()?;
-        Ok(Self::framed(id, id.len(), &body))
+    pub fn new(id: &str, body: &EventBody) -> Result<Self, EventError> {
+        Framed::new(body, id).map(Self)
     }
 
-    /// An entry with the id `<run>-<n>`, written straight into the frame:
-    /// such an id is always valid, so there is nothing to check.
-    pub(crate) fn numbered(run: u64, n: u64, body: &[u8]) -> Self {
-        // Two u64s in decimal and the dash.
-        Self::framed(format_args!("{run}-{n}"), 2 * 20 + 1, body)
-    }
-
-    /// `id: <id>`, a line break, then `body`, in one buffer.
-    fn framed(id: impl fmt::Display, id_len_hint: usize, body: &[u8]) -> Self {
-        let mut frame = BytesMut::with_capacity(ID_PREFIX.len() + id_len_hint + 1 + body.len());
-        frame.put_slice(ID_PREFIX);
-        // Writing to a `BytesMut` cannot fail.
-        let _ = write!(frame, "{id}");
-        let id_len = frame.len() - ID_PREFIX.len();
-        frame.put_u8(b'\n');
-        frame.put_slice(body);
-        Self {
-            frame: frame.freeze(),
-            id_len,
-        }
+    /// An entry with the id `<run>-<n>`, which is always valid.
+    pub(crate) fn numbered(body: &EventBody, run: u64, n: u64) -> Self {
+        Self(Framed::numbered(body, run, n))
     }
 
     /// The event's id.
     ///
     /// ```
-    /// # use sse_runtime::hub::Entry;
-    /// let entry = Entry::new("41", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// # use sse_runtime::{event::EventBody, hub::Entry};
+    /// let entry = Entry::new("41", &EventBody::text(None, "x")?)?;
     /// assert_eq!(entry.id(), "41");
+    /// # Ok::<(), sse_runtime::EventError>(())
     /// ```
     pub fn id(&self) -> &str {
-        let id = &self.frame[ID_PREFIX.len()..ID_PREFIX.len() + self.id_len];
-        // Built from a `&str` in `new`.
-        std::str::from_utf8(id).unwrap_or_default()
+        self.0.id()
     }
 
     /// The event's name; `None` for the default `message`.
     ///
     /// ```
-    /// # use sse_runtime::hub::Entry;
-    /// let entry = Entry::new("1", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// # use sse_runtime::{event::EventBody, hub::Entry};
+    /// let entry = Entry::new("1", &EventBody::text(None, "x")?)?;
     /// assert_eq!(entry.event(), None);
+    /// # Ok::<(), sse_runtime::EventError>(())
     /// ```
     pub fn event(&self) -> Option<&str> {
-        let body = &self.frame[ID_PREFIX.len() + self.id_len + 1..];
-        let rest = body.strip_prefix(EVENT_PREFIX)?;
-        let end = memchr::memchr(b'\n', rest)?;
-        std::str::from_utf8(&rest[..end]).ok()
+        self.0.name()
     }
 
     /// The whole event as written to every subscriber.
     ///
     /// ```
-    /// # use sse_runtime::hub::Entry;
-    /// let entry = Entry::new("1", bytes::Bytes::from_static(b"data: x\n\n")).unwrap();
+    /// # use sse_runtime::{event::EventBody, hub::Entry};
+    /// let entry = Entry::new("1", &EventBody::text(None, "x")?)?;
     /// assert_eq!(&entry.frame()[..], b"id: 1\ndata: x\n\n");
+    /// # Ok::<(), sse_runtime::EventError>(())
     /// ```
     pub fn frame(&self) -> &Bytes {
-        &self.frame
+        self.0.bytes()
     }
 }
 
@@ -193,12 +169,12 @@ pub trait Backplane: Send + Sync + 'static {
     /// How subscribers read.
     type Cursor: Cursor;
 
-    /// Appends `body` (an encoded event without an id) to `topic` under a new
-    /// id, and returns the stored entry.
+    /// Appends `body` (an event encoded without its id) to `topic` under a
+    /// new id, and returns the stored entry.
     fn publish(
         &self,
         topic: &str,
-        body: Bytes,
+        body: EventBody,
     ) -> impl Future<Output = Result<Entry, BackplaneError>> + Send;
 
     /// A cursor on `topic`, positioned after `last_event_id` (replaying what

@@ -54,10 +54,13 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::event::{BodyError, EventBody};
+
 pub use backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
 pub use memory::{MemoryBackplane, MemoryCursor};
 
-use crate::serializer::{self, SerializeError};
+use crate::outbox::Feed;
+use crate::serializer::SerializeError;
 use crate::typed::{EventOf, SessionOf};
 use crate::{Error, Event, EventError, Session};
 
@@ -116,6 +119,15 @@ pub enum Ended {
     Lagged,
     /// The hub was closed with [`Hub::close`].
     HubClosed,
+}
+
+impl From<BodyError> for PublishError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::Event(err) => Self::Event(err),
+            BodyError::Serialize(err) => Self::Serialize(err),
+        }
+    }
 }
 
 /// Why a publish failed. Nothing was published.
@@ -496,7 +508,7 @@ impl<R, B: Backplane> Topic<R, B> {
     pub fn publish<T: EventOf<R>>(&self, value: T) -> Publish {
         // Encoded here, where `T` is checked: the future does not depend on `T`,
         // so a type the route does not declare is one error, not one per use.
-        let body = encode_body(&value);
+        let body = EventBody::encode(T::NAME, |out| value.encode(out)).map_err(PublishError::from);
         let backplane = self.hub.backplane.clone();
         let counters = self.hub.counters.clone();
         let topic = self.name.clone();
@@ -628,7 +640,7 @@ impl<R, B: Backplane> Subscription<R, B> {
             after,
             filter,
         } = self;
-        let feed = Feed {
+        let subscription = UntypedSubscription {
             backplane: hub.backplane,
             counters: hub.counters,
             lagging: hub.lagging,
@@ -636,12 +648,12 @@ impl<R, B: Backplane> Subscription<R, B> {
             after,
             filter,
         };
-        Serve(Box::pin(feed.forward(session.session())))
+        Serve(Box::pin(subscription.forward(session.session())))
     }
 }
 
 /// A subscription without its route type: what `serve` runs.
-struct Feed<B> {
+struct UntypedSubscription<B> {
     backplane: Arc<B>,
     counters: Arc<Counters>,
     lagging: Lagging,
@@ -650,7 +662,7 @@ struct Feed<B> {
     filter: Option<Filter>,
 }
 
-impl<B: Backplane> Feed<B> {
+impl<B: Backplane> UntypedSubscription<B> {
     /// Subscribes, tells the client about lost history, then hands the
     /// cursor to the response body, which pulls from it in the connection's
     /// task; waits until the body stops pulling or the client leaves.
@@ -679,7 +691,7 @@ impl<B: Backplane> Feed<B> {
         }
         let (done, ended) = tokio::sync::oneshot::channel();
         self.counters.subscribers.fetch_add(1, Ordering::Relaxed);
-        session.shared().attach(Box::new(Source {
+        session.attach_feed(Box::new(SubscriptionFeed {
             cursor,
             filter: self.filter,
             lagging: self.lagging,
@@ -702,7 +714,7 @@ impl<B: Backplane> Feed<B> {
 
 /// The subscription as the response body sees it: frames pulled from the
 /// cursor, a batch at a time.
-struct Source<C> {
+struct SubscriptionFeed<C> {
     cursor: C,
     filter: Option<Filter>,
     lagging: Lagging,
@@ -718,7 +730,7 @@ struct Source<C> {
     done: Option<tokio::sync::oneshot::Sender<Ended>>,
 }
 
-impl<C> Source<C> {
+impl<C> SubscriptionFeed<C> {
     fn finish(&mut self, ended: Ended) -> Poll<Option<Bytes>> {
         if let Some(done) = self.done.take() {
             let _ = done.send(ended);
@@ -727,7 +739,7 @@ impl<C> Source<C> {
     }
 }
 
-impl<C: Cursor> crate::stream::Source for Source<C> {
+impl<C: Cursor> Feed for SubscriptionFeed<C> {
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         loop {
             let polled = self.cursor.poll_next_batch(cx, &mut self.batch, BATCH);
@@ -782,7 +794,7 @@ impl<C: Cursor> crate::stream::Source for Source<C> {
     }
 }
 
-impl<C> Drop for Source<C> {
+impl<C> Drop for SubscriptionFeed<C> {
     fn drop(&mut self) {
         self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
@@ -829,22 +841,4 @@ impl Future for Serve<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.as_mut().poll(cx)
     }
-}
-
-/// `value` as an event without an id: its name (if declared) and its data
-/// lines, then the blank line. The backplane adds the id.
-fn encode_body<R, T: EventOf<R>>(value: &T) -> Result<Bytes, PublishError> {
-    let mut out = BytesMut::new();
-    if let Some(name) = T::NAME {
-        // Names from `#[sse]` were checked at compile time; a hand-written
-        // impl's are checked here.
-        Event::new().event(name).validate()?;
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\n");
-    }
-    out.extend_from_slice(crate::event::DATA_PREFIX);
-    serializer::write_data(&mut out, |w| value.encode(w))?;
-    out.extend_from_slice(b"\n\n");
-    Ok(out.freeze())
 }

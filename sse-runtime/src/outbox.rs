@@ -1,14 +1,15 @@
-//! The state a session shares with its response body, and the body itself.
+//! The outbox: what a session writes into and a stream's response body
+//! drains. The core of a stream: backpressure, the end of a stream, and
+//! what the body pulls besides (a hub's feed, heartbeats).
 //!
 //! A session encodes events straight into one outgoing buffer; the response
-//! body hands everything in that buffer to hyper as a single frame the next
-//! time hyper can write. So events that are ready together are written
+//! body hands everything in that buffer to the connection as a single frame
+//! the next time it can write. So events that are ready together are written
 //! together, there is no channel or per-event allocation between the handler
 //! and the socket, and the buffer's memory is reused from one batch to the
-//! next.
+//! next. A send waits while the buffer holds `max_buffered` bytes or more.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,24 +17,14 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 use http_body::Frame;
-use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::heartbeat::Heartbeat;
+use crate::heartbeat::{Heartbeat, HeartbeatTimer};
 use crate::request::Request;
 
-/// The headers of every stream's response, whichever path writes it:
-/// `no-store` so nothing caches a stream, `x-accel-buffering: no` so nginx
-/// does not buffer it.
-pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
-    ("content-type", "text/event-stream"),
-    ("cache-control", "no-store"),
-    ("x-accel-buffering", "no"),
-];
-
 /// What a session and its response body share.
-pub(crate) struct Shared {
+pub(crate) struct Outbox {
     state: Mutex<State>,
     request: Request,
     /// Cancelled when the client goes away, the stream is closed, or the
@@ -43,47 +34,54 @@ pub(crate) struct Shared {
 }
 
 struct State {
-    /// Encoded events not yet handed to hyper. Only ever holds whole events.
-    outbox: BytesMut,
+    /// Encoded events not yet handed to the connection. Only ever holds
+    /// whole events.
+    buf: BytesMut,
     /// No more events will be accepted: the handler returned, `close()` was
     /// called, or the response body is gone.
     ended: bool,
+    /// The response body was dropped: the connection is done with this
+    /// stream (it was written out, or the client left).
+    body_gone: bool,
     body_waker: Option<Waker>,
-    /// Sends waiting for room in the outbox.
+    /// Sends waiting for room in the buffer.
     send_wakers: Vec<Waker>,
-    heartbeat: Option<Heartbeat>,
-    heartbeat_changed: bool,
-    /// A source attached by the session, waiting for the body to take it.
-    source: Option<Box<dyn Source>>,
+    /// The supervisor waiting for the body to go.
+    gone_waker: Option<Waker>,
+    /// A heartbeat set by the session, waiting for the body to take it.
+    new_heartbeat: Option<Option<Heartbeat>>,
+    /// A feed attached by the session, waiting for the body to take it.
+    feed: Option<Box<dyn Feed>>,
 }
 
 /// Frames the response body pulls itself, in the connection's task, after
-/// the session's outbox: how the hub feeds a subscriber without a hop
+/// the session's buffer: how the hub feeds a subscriber without a hop
 /// through the handler's task.
-pub(crate) trait Source: Send {
-    /// The next frame to write; `Ready(None)` when the source is done (it
+pub(crate) trait Feed: Send {
+    /// The next frame to write; `Ready(None)` when the feed is done (it
     /// then reports why to whoever attached it).
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>>;
 }
 
-impl Shared {
+impl Outbox {
+    /// An outbox that starts with `preamble` (a route's initial `retry:`).
     pub(crate) fn new(
         request: Request,
         closed: CancellationToken,
         max_buffered: usize,
-        heartbeat: Option<Heartbeat>,
-        preamble: Option<Bytes>,
+        preamble: Option<&Bytes>,
     ) -> Arc<Self> {
-        let outbox = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
+        let buf = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
         Arc::new(Self {
             state: Mutex::new(State {
-                outbox,
+                buf,
                 ended: false,
+                body_gone: false,
                 body_waker: None,
                 send_wakers: Vec::new(),
-                heartbeat,
-                heartbeat_changed: false,
-                source: None,
+                gone_waker: None,
+                new_heartbeat: None,
+                feed: None,
             }),
             request,
             closed,
@@ -105,9 +103,9 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends one encoded event when the outbox has room, or registers the
+    /// Appends one encoded event when the buffer has room, or registers the
     /// task to be woken when it has. `write` must append whole events only; if
-    /// it fails or panics, the outbox is restored to what it was.
+    /// it fails or panics, the buffer is restored to what it was.
     pub(crate) fn poll_write(
         &self,
         cx: &mut Context<'_>,
@@ -117,27 +115,27 @@ impl Shared {
         if state.ended {
             return Poll::Ready(Err(Error::Closed));
         }
-        if state.outbox.len() >= self.max_buffered {
+        if state.buf.len() >= self.max_buffered {
             if !state.send_wakers.iter().any(|w| w.will_wake(cx.waker())) {
                 state.send_wakers.push(cx.waker().clone());
             }
             return Poll::Pending;
         }
-        let mark = state.outbox.len();
-        let outbox = &mut state.outbox;
+        let mark = state.buf.len();
+        let buf = &mut state.buf;
         // A serializer is user code: if it panics, undo its partial write so the
         // next event does not merge into it.
-        let written = panic::catch_unwind(AssertUnwindSafe(|| write(outbox)));
+        let written = panic::catch_unwind(AssertUnwindSafe(|| write(buf)));
         let result = match written {
             Ok(result) => result,
             Err(payload) => {
-                state.outbox.truncate(mark);
+                state.buf.truncate(mark);
                 drop(state);
                 panic::resume_unwind(payload);
             }
         };
         if result.is_err() {
-            state.outbox.truncate(mark);
+            state.buf.truncate(mark);
             return Poll::Ready(result);
         }
         let waker = if mark == 0 {
@@ -170,14 +168,13 @@ impl Shared {
     }
 
     pub(crate) fn buffered(&self) -> usize {
-        self.lock().outbox.len()
+        self.lock().buf.len()
     }
 
     pub(crate) fn set_heartbeat(&self, heartbeat: Option<Heartbeat>) {
         let waker = {
             let mut state = self.lock();
-            state.heartbeat = heartbeat;
-            state.heartbeat_changed = true;
+            state.new_heartbeat = Some(heartbeat);
             state.body_waker.take()
         };
         if let Some(waker) = waker {
@@ -185,15 +182,15 @@ impl Shared {
         }
     }
 
-    /// Hands `source` to the response body, replacing any earlier one. If the
-    /// stream already ended, the source is dropped at once.
-    pub(crate) fn attach(&self, source: Box<dyn Source>) {
+    /// Hands `feed` to the response body, replacing any earlier one. If the
+    /// stream already ended, the feed is dropped at once.
+    pub(crate) fn attach(&self, feed: Box<dyn Feed>) {
         let waker = {
             let mut state = self.lock();
             if state.ended {
                 return;
             }
-            state.source = Some(source);
+            state.feed = Some(feed);
             state.body_waker.take()
         };
         if let Some(waker) = waker {
@@ -201,81 +198,58 @@ impl Shared {
         }
     }
 
-    /// The body is gone (the client left or the connection was dropped).
+    /// Ready once the response body is gone: the connection is done with
+    /// this stream, so nothing the handler does can reach the client.
+    pub(crate) fn poll_body_gone(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        if state.body_gone {
+            return Poll::Ready(());
+        }
+        state.gone_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The body is gone (written out, the client left, or the connection was
+    /// dropped).
     fn detach(&self) {
-        let wakers = {
+        let (wakers, gone, feed) = {
             let mut state = self.lock();
             state.ended = true;
-            state.outbox = BytesMut::new();
-            std::mem::take(&mut state.send_wakers)
+            state.body_gone = true;
+            state.buf = BytesMut::new();
+            let wakers = std::mem::take(&mut state.send_wakers);
+            (wakers, state.gone_waker.take(), state.feed.take())
         };
+        // Dropped outside the lock: a feed's drop tells its subscription.
+        drop(feed);
         wakers.into_iter().for_each(Waker::wake);
+        if let Some(gone) = gone {
+            gone.wake();
+        }
         self.closed.cancel();
     }
 }
 
-/// The body of a stream's response: the session's outbox, frame by frame,
-/// with heartbeats in the quiet periods.
-pub(crate) struct SseBody {
-    shared: Arc<Shared>,
+/// The body of a stream's response: the session's buffer, frame by frame,
+/// then what its feed has, with heartbeats in the quiet periods.
+pub(crate) struct StreamBody {
+    outbox: Arc<Outbox>,
     /// Taken from the shared state, so that polling it needs no lock.
-    source: Option<Box<dyn Source>>,
-    heartbeat: Option<Heartbeat>,
-    timer: Option<Pin<Box<Sleep>>>,
-    /// The waker the timer was last polled with, while it has not fired:
-    /// polling it again with the same one would only register it again,
-    /// which costs a little on every delivery.
-    timer_waker: Option<Waker>,
-    last_write: Instant,
+    feed: Option<Box<dyn Feed>>,
+    heartbeat: HeartbeatTimer,
 }
 
-impl SseBody {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        let heartbeat = shared.lock().heartbeat.clone();
+impl StreamBody {
+    pub(crate) fn new(outbox: Arc<Outbox>, heartbeat: Option<Heartbeat>) -> Self {
         Self {
-            shared,
-            source: None,
-            heartbeat,
-            timer: None,
-            timer_waker: None,
-            last_write: Instant::now(),
-        }
-    }
-
-    /// Polls the heartbeat timer; ready with the heartbeat's bytes when the
-    /// stream has been quiet for a whole period.
-    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> Poll<Bytes> {
-        let Some(heartbeat) = &self.heartbeat else {
-            return Poll::Pending;
-        };
-        let due = self.last_write + heartbeat.period();
-        // The timer is only moved when it fires early (a write happened since
-        // it was set), not on every write: at most one reset per period.
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
-        let armed = self.timer_waker.as_ref();
-        if armed.is_some_and(|waker| waker.will_wake(cx.waker())) && !timer.is_elapsed() {
-            return Poll::Pending;
-        }
-        loop {
-            if timer.as_mut().poll(cx).is_pending() {
-                self.timer_waker = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            let now = Instant::now();
-            if now >= due {
-                self.last_write = now;
-                timer.as_mut().reset(now + heartbeat.period());
-                self.timer_waker = None;
-                return Poll::Ready(heartbeat.frame());
-            }
-            timer.as_mut().reset(due);
+            outbox,
+            feed: None,
+            heartbeat: HeartbeatTimer::new(heartbeat),
         }
     }
 }
 
-impl http_body::Body for SseBody {
+impl http_body::Body for StreamBody {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -284,52 +258,50 @@ impl http_body::Body for SseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        let mut state = this.shared.lock();
-        if !state.outbox.is_empty() {
-            let batch = state.outbox.split().freeze();
+        let mut state = this.outbox.lock();
+        if !state.buf.is_empty() {
+            let batch = state.buf.split().freeze();
             let wakers = std::mem::take(&mut state.send_wakers);
             drop(state);
             wakers.into_iter().for_each(Waker::wake);
-            this.last_write = Instant::now();
+            this.heartbeat.wrote();
             return Poll::Ready(Some(Ok(Frame::data(batch))));
         }
         if state.ended {
             return Poll::Ready(None);
         }
-        if state.heartbeat_changed {
-            state.heartbeat_changed = false;
-            this.heartbeat = state.heartbeat.clone();
-            this.timer = None;
-            this.timer_waker = None;
+        if let Some(heartbeat) = state.new_heartbeat.take() {
+            this.heartbeat.set(heartbeat);
         }
-        if let Some(source) = state.source.take() {
-            this.source = Some(source);
+        if let Some(feed) = state.feed.take() {
+            this.feed = Some(feed);
         }
         match &state.body_waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => state.body_waker = Some(cx.waker().clone()),
         }
         drop(state);
-        if let Some(source) = &mut this.source {
-            match source.poll_frame(cx) {
+        if let Some(feed) = &mut this.feed {
+            match feed.poll_frame(cx) {
                 Poll::Ready(Some(frame)) => {
-                    this.last_write = Instant::now();
+                    this.heartbeat.wrote();
                     return Poll::Ready(Some(Ok(Frame::data(frame))));
                 }
                 // Done: it told its session why; the stream goes on until the
                 // session ends it.
-                Poll::Ready(None) => this.source = None,
+                Poll::Ready(None) => this.feed = None,
                 Poll::Pending => {}
             }
         }
-        this.poll_heartbeat(cx)
+        this.heartbeat
+            .poll_due(cx)
             .map(|frame| Some(Ok(Frame::data(frame))))
     }
 }
 
-impl Drop for SseBody {
+impl Drop for StreamBody {
     fn drop(&mut self) {
-        self.shared.detach();
+        self.outbox.detach();
     }
 }
 
@@ -339,23 +311,27 @@ mod tests {
 
     use http_body_util::BodyExt;
 
+    use tokio::time::Instant;
+
     use super::*;
     use crate::session::Session;
     use crate::Event;
 
-    fn session(heartbeat: Option<Heartbeat>, max_buffered: usize) -> (Session, SseBody) {
+    fn session(heartbeat: Option<Heartbeat>, max_buffered: usize) -> (Session, StreamBody) {
         let (parts, ()) = http::Request::new(()).into_parts();
-        let shared = Shared::new(
+        let outbox = Outbox::new(
             Request::new(parts, Vec::new(), None, Default::default()),
             CancellationToken::new(),
             max_buffered,
-            heartbeat,
             None,
         );
-        (Session::from_shared(shared.clone()), SseBody::new(shared))
+        (
+            Session::new(outbox.clone()),
+            StreamBody::new(outbox, heartbeat),
+        )
     }
 
-    async fn next(body: &mut SseBody) -> Option<Bytes> {
+    async fn next(body: &mut StreamBody) -> Option<Bytes> {
         let frame = body.frame().await?.unwrap();
         frame.into_data().ok()
     }

@@ -9,6 +9,11 @@
 //! else (other methods and routes, HTTP/1.0, HTTP/2, a request with a body or
 //! pipelined after the head, anything that does not parse) goes to hyper
 //! with the bytes already read put back in front.
+//!
+//! Whether a head is complete is decided by parsing it (`httparse`, as hyper
+//! does), not by looking for a blank line: a head with bare LF line ends is
+//! complete when its LF LF arrives, and bytes that can never be HTTP (a TLS
+//! ClientHello on the plain port) go to hyper at once, which answers 400.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -18,11 +23,12 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use http_body::Body;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::AsyncWrite;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::stream::{SseBody, STREAM_HEADERS};
+use super::response::STREAM_HEADERS;
+use crate::outbox::StreamBody;
 use crate::write_timeout::WriteTimeout;
 
 /// The most a request head may take before it is left to hyper (which
@@ -30,9 +36,17 @@ use crate::write_timeout::WriteTimeout;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 
-/// Reads until the end of the first request head (or `MAX_HEAD` bytes, or
-/// whatever arrived before the peer closed). `None` if nothing arrived.
-pub(crate) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
+/// The most a client may send during a stream (a pipelined request, say:
+/// it can never be answered, since the stream keeps the connection). Read and
+/// dropped up to this, so the connection sees the client leave; beyond it
+/// the client is not speaking HTTP to us and its connection is closed,
+/// instead of reading without limit.
+const MAX_DISCARD: usize = 64 * 1024;
+
+/// Reads until the first request head is complete or cannot be a request
+/// head (or `MAX_HEAD` bytes, or whatever arrived before the peer closed).
+/// `None` if nothing arrived.
+pub(super) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(1024);
     loop {
         if stream.readable().await.is_err() {
@@ -56,22 +70,30 @@ pub(crate) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
             }
             Err(_) => return None,
         }
-        // Only the new bytes (and the three before them) can complete "\r\n\r\n".
-        let from = start.saturating_sub(3);
-        if memchr::memmem::find(&buf[from..], b"\r\n\r\n").is_some() || buf.len() >= MAX_HEAD {
+        if buf.len() >= MAX_HEAD || head_ended(&buf) {
             return Some(buf);
         }
     }
 }
 
+/// Whether `buf` holds a complete request head, or bytes no more reading can
+/// make one of (which hyper then answers).
+fn head_ended(buf: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    !matches!(
+        httparse::Request::new(&mut headers).parse(buf),
+        Ok(httparse::Status::Partial)
+    )
+}
+
 /// A request this path serves: its head, parsed.
-pub(crate) struct StreamRequest {
-    pub(crate) parts: http::request::Parts,
+pub(super) struct StreamRequest {
+    pub(super) parts: http::request::Parts,
 }
 
 /// Parses `head` as an HTTP/1.1 `GET` without a body and with nothing after
 /// it; anything else is hyper's to answer.
-pub(crate) fn parse(head: &[u8]) -> Option<StreamRequest> {
+pub(super) fn parse(head: &[u8]) -> Option<StreamRequest> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(len) = request.parse(head).ok()? else {
@@ -121,9 +143,9 @@ fn response_head() -> Bytes {
 /// A client that takes nothing for `write_timeout` is dropped. Once the
 /// server is `draining`, a finished stream's connection closes without
 /// waiting for the client.
-pub(crate) async fn serve_stream(
+pub(super) async fn serve_stream(
     stream: TcpStream,
-    body: SseBody,
+    body: StreamBody,
     write_timeout: Option<Duration>,
     draining: &CancellationToken,
     force: &CancellationToken,
@@ -134,6 +156,7 @@ pub(crate) async fn serve_stream(
         out: Outgoing::default(),
         finished: false,
         write_timeout: WriteTimeout::new(write_timeout),
+        discarded: 0,
     };
     connection.out.bufs.push(response_head());
     // Made once and kept: a delivery is one wake-up and one poll of this,
@@ -153,11 +176,14 @@ pub(crate) async fn serve_stream(
     // first and give the client a moment to close its own.
     if done == Done::Finished {
         let StreamConnection {
-            mut stream, body, ..
+            mut stream,
+            body,
+            mut discarded,
+            ..
         } = connection;
         drop(body);
         tokio::select! {
-            () = linger(&mut stream) => {}
+            () = linger(&mut stream, &mut discarded) => {}
             () = tokio::time::sleep(LINGER) => {}
             () = draining.cancelled() => {}
             () = force => {}
@@ -186,17 +212,19 @@ enum Done {
 /// waits to be written.
 struct StreamConnection {
     stream: TcpStream,
-    body: SseBody,
+    body: StreamBody,
     out: Outgoing,
     /// The body ended; the last chunk is queued.
     finished: bool,
     write_timeout: WriteTimeout,
+    /// Bytes the client sent during the stream, read and dropped.
+    discarded: usize,
 }
 
 impl StreamConnection {
     /// Writes what is ready; ready when the connection is done with.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
-        if client_left(&self.stream, cx) {
+        if client_left(&self.stream, cx, &mut self.discarded) {
             return Poll::Ready(Done::Gone);
         }
         for _ in 0..FRAMES_PER_POLL {
@@ -241,10 +269,11 @@ impl StreamConnection {
     }
 }
 
-/// Whether the peer closed its side (or the connection failed); with the
-/// task registered to hear of it otherwise. Bytes it sends meanwhile are
-/// read and dropped, a bounded amount per call.
-fn client_left(stream: &TcpStream, cx: &mut Context<'_>) -> bool {
+/// Whether the peer closed its side (or the connection failed, or it sent
+/// more than `MAX_DISCARD` in all); with the task registered to hear of it
+/// otherwise. Bytes it sends meanwhile are read and dropped, a bounded
+/// amount per call, and counted in `discarded`.
+fn client_left(stream: &TcpStream, cx: &mut Context<'_>, discarded: &mut usize) -> bool {
     let mut scratch = [0u8; 1024];
     for _ in 0..16 {
         match stream.poll_read_ready(cx) {
@@ -254,7 +283,15 @@ fn client_left(stream: &TcpStream, cx: &mut Context<'_>) -> bool {
         }
         match stream.try_read(&mut scratch) {
             Ok(0) => return true,
-            Ok(_) => {}
+            Ok(n) => {
+                *discarded += n;
+                if *discarded > MAX_DISCARD {
+                    tracing::debug!(
+                        "the client sent more than {MAX_DISCARD} bytes during a stream; closing"
+                    );
+                    return true;
+                }
+            }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return true,
         }
@@ -265,12 +302,12 @@ fn client_left(stream: &TcpStream, cx: &mut Context<'_>) -> bool {
 }
 
 /// Closes our side, then reads and drops until the client closes its own.
-async fn linger(stream: &mut TcpStream) {
+async fn linger(stream: &mut TcpStream, discarded: &mut usize) {
     let closed = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_shutdown(cx)).await;
     if closed.is_err() {
         return;
     }
-    std::future::poll_fn(|cx| match client_left(stream, cx) {
+    std::future::poll_fn(|cx| match client_left(stream, cx, discarded) {
         true => Poll::Ready(()),
         false => Poll::Pending,
     })
@@ -358,93 +395,6 @@ impl Outgoing {
         }
         self.bufs.drain(..done);
         Ok(total)
-    }
-}
-
-/// A connection for hyper: the bytes already read put back in front, and
-/// writes that fail with `TimedOut` once the client took nothing for the
-/// write timeout.
-pub(crate) struct Rewind {
-    prefix: Bytes,
-    inner: TcpStream,
-    write_timeout: WriteTimeout,
-}
-
-impl Rewind {
-    pub(crate) fn new(prefix: Vec<u8>, inner: TcpStream, write_timeout: Option<Duration>) -> Self {
-        Self {
-            prefix: Bytes::from(prefix),
-            inner,
-            write_timeout: WriteTimeout::new(write_timeout),
-        }
-    }
-
-    /// Times a write: progress resets the timeout, waiting past it fails.
-    fn timed(
-        &mut self,
-        cx: &mut Context<'_>,
-        written: Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        match written {
-            Poll::Ready(Ok(n)) if n > 0 => self.write_timeout.progressed(),
-            Poll::Pending if self.write_timeout.expired(cx) => {
-                let timed_out = io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the client took nothing for the write timeout",
-                );
-                return Poll::Ready(Err(timed_out));
-            }
-            _ => {}
-        }
-        written
-    }
-}
-
-impl AsyncRead for Rewind {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if !self.prefix.is_empty() {
-            let n = self.prefix.len().min(buf.remaining());
-            buf.put_slice(&self.prefix[..n]);
-            self.prefix.advance(n);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Rewind {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.timed(cx, written)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.timed(cx, written)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

@@ -1,0 +1,139 @@
+//! The accept loop, the connection limit, and which protocol path serves a
+//! connection.
+//!
+//! Every connection starts the same way: its first request head is read
+//! here, under one deadline (`header_read_timeout`, however the connection is
+//! then handed on). A plain HTTP/1.1 `GET` is decided at once
+//! ([`dispatch`](super::dispatch)): a stream is served by the fast path; any
+//! other answer, or a request the fast path does not take, goes to hyper with
+//! the bytes already read put back in front and the decision already made, so
+//! nothing is matched or extracted twice.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderValue, CONNECTION, RETRY_AFTER};
+use http::StatusCode;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+use super::dispatch::Decision;
+use super::fast_path;
+use super::hyper_path::{Decided, Rewind};
+use super::response::text_response;
+use super::{Running, Signal};
+
+impl Running {
+    /// Accepts until `shutdown` resolves, then shuts down gracefully.
+    pub(super) async fn run(self: Arc<Self>, listener: TcpListener, mut shutdown: Signal) {
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => self.clone().accept(stream, peer),
+                    Err(err) => accept_failed(err).await,
+                },
+            }
+        }
+        drop(listener);
+        self.shutdown.run(self.config.shutdown_deadline).await;
+    }
+
+    fn accept(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
+        let permit = match &self.limit {
+            None => None,
+            Some(limit) => match limit.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    self.shutdown.tasks.spawn(self.clone().refuse(stream));
+                    return;
+                }
+            },
+        };
+        let tasks = self.shutdown.tasks.clone();
+        tasks.spawn(async move {
+            self.connection(stream, peer).await;
+            drop(permit);
+        });
+    }
+
+    async fn connection(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
+        }
+        let head_deadline = Instant::now() + self.config.header_read_timeout;
+        let head = tokio::select! {
+            head = fast_path::read_head(&stream) => head,
+            () = tokio::time::sleep_until(head_deadline) => {
+                tracing::debug!(%peer, "no request headers within the timeout; closing");
+                return;
+            }
+            () = self.shutdown.drain.cancelled() => return,
+            () = self.shutdown.force.cancelled() => return,
+        };
+        let Some(head) = head else {
+            return;
+        };
+        let mut decided = None;
+        if let Some(request) = fast_path::parse(&head) {
+            match self.decide(request.parts, peer) {
+                Decision::Stream(body) => {
+                    drop(head);
+                    let timeout = self.config.write_timeout;
+                    let shutdown = &self.shutdown;
+                    fast_path::serve_stream(
+                        stream,
+                        body,
+                        timeout,
+                        &shutdown.drain,
+                        &shutdown.force,
+                    )
+                    .await;
+                    return;
+                }
+                Decision::Respond(response) => {
+                    decided = Some(Decided::Respond(Box::new(response)));
+                }
+                Decision::Fallback(_) => decided = Some(Decided::Fallback),
+            }
+        }
+        let io = Rewind::new(head, stream, self.config.write_timeout);
+        self.serve_hyper(io, peer, head_deadline, decided).await;
+    }
+
+    /// Answers a connection over the limit with 503, then closes it.
+    async fn refuse(self: Arc<Self>, stream: TcpStream) {
+        let service = hyper::service::service_fn(|_request| async {
+            let mut response = text_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is at its connection limit; retry later",
+            );
+            let headers = response.headers_mut();
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            Ok::<_, std::convert::Infallible>(response)
+        });
+        let conn = self.builder.serve_connection(TokioIo::new(stream), service);
+        tokio::select! {
+            _ = tokio::time::timeout(self.config.header_read_timeout, conn) => {}
+            () = self.shutdown.force.cancelled() => {}
+        }
+    }
+}
+
+async fn accept_failed(err: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    // These concern one connection only; anything else (such as running out of
+    // file descriptors) would fail again at once, so pause before retrying.
+    if matches!(
+        err.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        tracing::debug!(error = %err, "a connection failed while being accepted");
+        return;
+    }
+    tracing::error!(error = %err, "accept failed; retrying in 100 ms");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}

@@ -1,0 +1,82 @@
+//! Dispatch: what a request gets, decided once per request by whichever
+//! protocol path read it. Matching the route, the method check, running the
+//! route's extractors and starting its handler all happen here, exactly once;
+//! the path that decided hands the decision on if another path writes the
+//! answer (see `accept`).
+
+use std::net::SocketAddr;
+
+use http::request::Parts;
+use http::{Method, Response};
+
+use super::response::{method_not_allowed, rejection_response, ResponseBody};
+use super::routes::Matched;
+use super::supervise::supervise;
+use super::Running;
+use crate::outbox::{Outbox, StreamBody};
+use crate::request::{Request, LAST_EVENT_ID};
+use crate::route::Rejection;
+use crate::session::Session;
+
+/// What a request gets.
+pub(super) enum Decision {
+    /// A stream: its handler is running; serve this body.
+    Stream(StreamBody),
+    /// A short answer: a rejection, or `405`.
+    Respond(Response<ResponseBody>),
+    /// No route matches: the fallback's (or `404`), which needs the request's
+    /// body, so the parts come back.
+    Fallback(Parts),
+}
+
+impl Running {
+    /// Decides what the request `parts` from `peer` gets; opening a stream
+    /// starts its handler.
+    pub(super) fn decide(&self, parts: Parts, peer: SocketAddr) -> Decision {
+        let matched = match self.routes.find(parts.uri.path()) {
+            None => return Decision::Fallback(parts),
+            Some(Err(rejection)) => return Decision::Respond(rejection_response(&rejection)),
+            Some(Ok(matched)) => matched,
+        };
+        if parts.method != Method::GET {
+            return Decision::Respond(method_not_allowed());
+        }
+        match self.open_stream(matched, parts, peer) {
+            Ok(body) => Decision::Stream(body),
+            Err(rejection) => Decision::Respond(rejection_response(&rejection)),
+        }
+    }
+
+    /// Runs the route's extractors and starts its handler; a refused request
+    /// starts nothing.
+    fn open_stream(
+        &self,
+        matched: Matched<'_>,
+        parts: Parts,
+        peer: SocketAddr,
+    ) -> Result<StreamBody, Rejection> {
+        let Matched { route, params } = matched;
+        if let Some(id) = parts.headers.get(LAST_EVENT_ID) {
+            if std::str::from_utf8(id.as_bytes()).is_err() {
+                return Err(Rejection::bad_request(
+                    "the Last-Event-ID header is not valid UTF-8",
+                ));
+            }
+        }
+        let outbox = Outbox::new(
+            Request::new(parts, params, Some(peer), self.state.clone()),
+            self.shutdown.drain.child_token(),
+            self.config.max_buffered,
+            route.preamble.as_ref(),
+        );
+        let running = route.route.start(Session::new(outbox.clone()))?;
+        self.shutdown.tasks.spawn(supervise(
+            running,
+            outbox.clone(),
+            route.pattern.clone(),
+            self.shutdown.force.clone(),
+            self.config.handler_grace,
+        ));
+        Ok(StreamBody::new(outbox, route.heartbeat.clone()))
+    }
+}

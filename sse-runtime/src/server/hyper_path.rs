@@ -1,0 +1,213 @@
+//! The hyper path: every request the HTTP/1.1 fast path does not serve
+//! (HTTP/2, HTTP/1.0, other methods, later requests on a keep-alive
+//! connection, the fallback) is served by hyper on this connection.
+
+use std::convert::Infallible;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::dispatch::Decision;
+use super::response::{stream_response, text_response, ResponseBody};
+use super::Running;
+use crate::request::PeerAddr;
+use crate::write_timeout::WriteTimeout;
+
+/// What the fast path already decided for the connection's first request,
+/// so that hyper answers it without matching or extracting again.
+pub(super) enum Decided {
+    /// Answer this (boxed: a response is large, and this waits in every
+    /// connection the fast path hands over).
+    Respond(Box<Response<ResponseBody>>),
+    /// No route: straight to the fallback.
+    Fallback,
+}
+
+impl Running {
+    /// Serves a connection with hyper. The first request must have arrived
+    /// by `head_deadline` (one deadline per head, however the connection
+    /// was handed here); `decided` answers it if the fast path already did.
+    pub(super) async fn serve_hyper(
+        self: Arc<Self>,
+        io: Rewind,
+        peer: SocketAddr,
+        head_deadline: Instant,
+        decided: Option<Decided>,
+    ) {
+        let requested = Arc::new(AtomicBool::new(false));
+        let decided = Arc::new(Mutex::new(decided));
+        let service = {
+            let running = self.clone();
+            let requested = requested.clone();
+            hyper::service::service_fn(move |request| {
+                let first = !requested.swap(true, Ordering::Relaxed);
+                let decided = match first {
+                    true => decided.lock().ok().and_then(|mut d| d.take()),
+                    false => None,
+                };
+                let running = running.clone();
+                async move { Ok::<_, Infallible>(running.respond(request, peer, decided).await) }
+            })
+        };
+        let conn = self.builder.serve_connection(TokioIo::new(io), service);
+        tokio::pin!(conn);
+        // hyper times out slow request headers only once it knows the HTTP
+        // version, and its clock would start again here: the first request
+        // keeps the deadline its connection started with.
+        let first_request = tokio::time::sleep_until(head_deadline);
+        tokio::pin!(first_request);
+        let mut deadline_passed = false;
+        let mut draining = false;
+        loop {
+            tokio::select! {
+                served = conn.as_mut() => {
+                    if let Err(err) = served {
+                        tracing::debug!(%peer, error = %err, "connection ended with an error");
+                    }
+                    return;
+                }
+                // A branch's condition is only read when `select!` starts over,
+                // so check again when the deadline fires: a request that came
+                // in the meantime (a stream being served) keeps the connection.
+                () = &mut first_request, if !deadline_passed => {
+                    if requested.load(Ordering::Relaxed) {
+                        deadline_passed = true;
+                        continue;
+                    }
+                    tracing::debug!(%peer, "no request headers within the timeout; closing");
+                    return;
+                }
+                () = self.shutdown.drain.cancelled(), if !draining => {
+                    draining = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                () = self.shutdown.force.cancelled() => return,
+            }
+        }
+    }
+
+    async fn respond(
+        self: Arc<Self>,
+        request: http::Request<Incoming>,
+        peer: SocketAddr,
+        decided: Option<Decided>,
+    ) -> Response<ResponseBody> {
+        let (parts, body) = request.into_parts();
+        let decision = match decided {
+            Some(Decided::Respond(response)) => return *response,
+            Some(Decided::Fallback) => Decision::Fallback(parts),
+            None => self.decide(parts, peer),
+        };
+        match decision {
+            Decision::Stream(body) => stream_response(body),
+            Decision::Respond(response) => response,
+            Decision::Fallback(parts) => match &self.fallback {
+                Some(fallback) => {
+                    let mut request = http::Request::from_parts(parts, body);
+                    request.extensions_mut().insert(PeerAddr(peer));
+                    fallback(request).await
+                }
+                None => text_response(StatusCode::NOT_FOUND, "not found"),
+            },
+        }
+    }
+}
+
+/// A connection for hyper: the bytes already read put back in front, and
+/// writes that fail with `TimedOut` once the client took nothing for the
+/// write timeout.
+pub(super) struct Rewind {
+    prefix: Bytes,
+    inner: TcpStream,
+    write_timeout: WriteTimeout,
+}
+
+impl Rewind {
+    pub(super) fn new(prefix: Vec<u8>, inner: TcpStream, write_timeout: Option<Duration>) -> Self {
+        Self {
+            prefix: Bytes::from(prefix),
+            inner,
+            write_timeout: WriteTimeout::new(write_timeout),
+        }
+    }
+
+    /// Times a write: progress resets the timeout, waiting past it fails.
+    fn timed(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(n)) if n > 0 => self.write_timeout.progressed(),
+            Poll::Pending if self.write_timeout.expired(cx) => {
+                let timed_out = io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client took nothing for the write timeout",
+                );
+                return Poll::Ready(Err(timed_out));
+            }
+            _ => {}
+        }
+        written
+    }
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            self.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.timed(cx, written)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.timed(cx, written)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

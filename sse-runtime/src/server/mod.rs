@@ -1,0 +1,629 @@
+//! The server: routes requests to SSE handlers over HTTP/1.1 and HTTP/2.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use sse_runtime::{route::handler, Event, Route, Server, Session};
+//!
+//! async fn events(session: Session) -> Result<(), sse_runtime::Error> {
+//!     for i in 0..6 {
+//!         session.send(Event::new().data(format!("demo{i}"))).await?;
+//!         tokio::time::sleep(Duration::from_secs(1)).await;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), sse_runtime::ServeError> {
+//!     Server::new()
+//!         .route(handler(events).at("/events"))
+//!         .with_graceful_shutdown(sse_runtime::server::shutdown_signal())
+//!         .serve("127.0.0.1:8080")
+//!         .await
+//! }
+//! ```
+//!
+//! Every stream answers `200` with `Content-Type: text/event-stream`,
+//! `Cache-Control: no-store` and `X-Accel-Buffering: no` (so nginx does not
+//! buffer it), uncompressed. A path no route matches goes to the fallback, or
+//! gets `404`; a method other than `GET` on a route's path gets `405` with
+//! `Allow: GET`; a request beyond [`Server::max_connections`] gets `503` with
+//! `Retry-After`.
+//!
+//! An HTTP/1.1 `GET` of a stream is served without hyper's per-connection
+//! buffers (the server reads the head, then writes the chunked stream straight
+//! from the session's bytes, with `Connection: close`): an idle stream costs
+//! about 6 KB instead of about 22 KB. Everything else (HTTP/2, HTTP/1.0, other
+//! methods, the fallback) is served by hyper. When such a stream ends, the
+//! server closes its side and waits up to 2 s for the client to close its
+//! own (not once shutdown has begun), so that bytes the client sent during
+//! the stream cannot make the connection reset before it read the end.
+
+mod accept;
+mod dispatch;
+mod fast_path;
+mod hyper_path;
+mod response;
+mod routes;
+mod shutdown;
+mod supervise;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Extensions, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::Semaphore;
+
+pub use shutdown::shutdown_signal;
+
+use self::response::{text_response, ResponseBody};
+use self::routes::{Mount, RouteTable};
+use self::shutdown::Shutdown;
+use crate::error::BoxError;
+use crate::event::{Event, EventError};
+use crate::heartbeat::Heartbeat;
+use crate::route::{IntoRoute, RoutePath};
+#[cfg(doc)]
+use crate::{PeerAddr, Request, Session};
+
+/// How many bytes of encoded events a session may buffer before a send waits;
+/// see [`Server::max_buffered`].
+///
+/// ```
+/// assert_eq!(sse_runtime::server::DEFAULT_MAX_BUFFERED, 64 * 1024);
+/// ```
+pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
+
+/// hyper's own write buffer per HTTP/1 connection, on top of the session's.
+const HTTP1_MAX_BUF_SIZE: usize = 64 * 1024;
+
+/// The SSE server. Configure it, register routes, then [`serve`](Self::serve).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sse_runtime::{route::handler, Heartbeat, Route, Server, Session};
+///
+/// async fn feed(_session: Session) {}
+///
+/// # async fn run() -> Result<(), sse_runtime::ServeError> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// Server::new()
+///     .route(handler(feed).at("/feed"))
+///     .heartbeat(Heartbeat::every(Duration::from_secs(20)))
+///     .retry(Duration::from_secs(5))
+///     .max_connections(10_000)
+///     .shutdown_deadline(Duration::from_secs(3))
+///     .serve_on(listener)
+///     .await
+/// # }
+/// ```
+pub struct Server {
+    mounts: Vec<Mount>,
+    config: Config,
+    fallback: Option<Arc<FallbackFn>>,
+    shutdown: Option<Signal>,
+    state: Extensions,
+}
+
+/// The future whose completion starts a graceful shutdown.
+type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+#[derive(Clone, Debug)]
+struct Config {
+    heartbeat: Option<Heartbeat>,
+    retry: Option<Duration>,
+    max_buffered: usize,
+    max_connections: Option<usize>,
+    header_read_timeout: Duration,
+    write_timeout: Option<Duration>,
+    shutdown_deadline: Duration,
+    handler_grace: Duration,
+}
+
+type FallbackFn = dyn Fn(http::Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
+    + Send
+    + Sync;
+
+/// Why the server could not start.
+///
+/// ```
+/// # async fn run() {
+/// use sse_runtime::server::RouteError;
+/// let err = sse_runtime::Server::new().route_at("no-slash", sse_runtime::route::handler(|_s: sse_runtime::Session| async {}))
+///     .serve("127.0.0.1:0")
+///     .await
+///     .unwrap_err();
+/// assert!(matches!(err, sse_runtime::ServeError::Route { reason: RouteError::NoLeadingSlash, .. }));
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The listening socket could not be bound.
+    #[error("could not bind the listening socket")]
+    Bind(#[source] std::io::Error),
+    /// A route's path or options are invalid, or two routes conflict.
+    #[error("invalid route `{path}`")]
+    Route {
+        /// The route's path pattern.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        reason: RouteError,
+    },
+    /// The server-wide [`retry`](Server::retry) cannot be sent.
+    #[error("invalid server-wide retry")]
+    Retry(#[source] EventError),
+}
+
+/// What is wrong with a route; the source of [`ServeError::Route`].
+///
+/// ```
+/// use sse_runtime::server::RouteError;
+/// assert_eq!(RouteError::NoLeadingSlash.to_string(), "a path must start with `/`");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// The path does not start with `/`.
+    #[error("a path must start with `/`")]
+    NoLeadingSlash,
+    /// Another route's pattern matches the same paths.
+    #[error("it conflicts with the route `{with}`")]
+    Conflict {
+        /// The pattern already registered.
+        with: String,
+    },
+    /// The pattern is malformed (an unclosed `{`, an empty parameter name, a
+    /// catch-all that is not last, ...).
+    #[error("malformed path pattern: {0}")]
+    Malformed(String),
+    /// The route's [`retry`](crate::route::RouteOptions::retry) cannot be
+    /// sent.
+    #[error("invalid retry")]
+    Retry(#[source] EventError),
+}
+
+impl RouteError {
+    fn from_insert(err: matchit::InsertError) -> Self {
+        match err {
+            matchit::InsertError::Conflict { with } => Self::Conflict { with },
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field(
+                "routes",
+                &self.mounts.iter().map(|m| &m.path).collect::<Vec<_>>(),
+            )
+            .field("config", &self.config)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl Server {
+    /// A server with no routes and the defaults: a heartbeat every 15 s, no
+    /// initial retry, 64 KiB buffered per session, no connection limit, 10 s
+    /// to read request headers, 60 s for a client to take anything once the
+    /// socket is full, and 5 s for open streams to end on shutdown.
+    ///
+    /// ```
+    /// let server = sse_runtime::Server::new();
+    /// # let _ = server;
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            mounts: Vec::new(),
+            config: Config {
+                heartbeat: Some(Heartbeat::default()),
+                retry: None,
+                max_buffered: DEFAULT_MAX_BUFFERED,
+                max_connections: None,
+                header_read_timeout: Duration::from_secs(10),
+                write_timeout: Some(Duration::from_secs(60)),
+                shutdown_deadline: Duration::from_secs(5),
+                handler_grace: Duration::from_secs(5),
+            },
+            fallback: None,
+            shutdown: None,
+            state: Extensions::new(),
+        }
+    }
+
+    /// Registers a route at its own path.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Route, Server, Session};
+    /// async fn feed(_session: Session) {}
+    /// let server = Server::new().route(handler(feed).at("/feed"));
+    /// # let _ = server;
+    /// ```
+    pub fn route<M, R>(self, route: R) -> Self
+    where
+        R: IntoRoute<M>,
+        R::Route: RoutePath,
+    {
+        let route = route.into_route();
+        let path = route.path().to_owned();
+        self.route_at(path, route)
+    }
+
+    /// Registers a route at `path`, which may contain `{param}` segments.
+    /// Invalid or conflicting paths make [`serve`](Self::serve) fail with
+    /// [`ServeError::Route`] before anything is bound.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Server, Session};
+    /// async fn room(_session: Session) {}
+    /// let server = Server::new().route_at("/rooms/{room}", handler(room));
+    /// # let _ = server;
+    /// ```
+    pub fn route_at<M>(mut self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
+        self.mounts.push(Mount {
+            path: path.into(),
+            route: Box::new(route.into_route()),
+        });
+        self
+    }
+
+    /// Registers shared state that handlers take with
+    /// [`State<T>`](crate::extract::State) or [`Request::state`], one value per
+    /// type (a second value of the same type replaces the first).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// struct Db;
+    /// let server = sse_runtime::Server::new().state(Arc::new(Db));
+    /// # let _ = server;
+    /// ```
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// The heartbeat of every route that does not set its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().heartbeat(Heartbeat::every(Duration::from_secs(30)));
+    /// # drop(server);
+    /// ```
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.config.heartbeat = Some(heartbeat);
+        self
+    }
+
+    /// No heartbeat, except on routes that set one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().no_heartbeat();
+    /// # drop(server);
+    /// ```
+    pub fn no_heartbeat(mut self) -> Self {
+        self.config.heartbeat = None;
+        self
+    }
+
+    /// A `retry:` sent first on every stream of routes that do not set their
+    /// own, telling clients how long to wait before reconnecting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().retry(Duration::from_secs(5));
+    /// # drop(server);
+    /// ```
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.config.retry = Some(retry);
+        self
+    }
+
+    /// How many bytes of encoded events a session may buffer before a send
+    /// waits for the connection (default 64 KiB). A single larger event is
+    /// still accepted when the buffer is empty.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().max_buffered(16 * 1024);
+    /// # drop(server);
+    /// ```
+    pub fn max_buffered(mut self, bytes: usize) -> Self {
+        self.config.max_buffered = bytes.max(1);
+        self
+    }
+
+    /// The most connections served at once; beyond it, new connections get
+    /// `503 Service Unavailable` with `Retry-After` and are closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().max_connections(10_000);
+    /// # drop(server);
+    /// ```
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = Some(connections);
+        self
+    }
+
+    /// How long a client may take to send its request headers before the
+    /// connection is closed (default 10 s); guards against slowloris.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().header_read_timeout(Duration::from_secs(5));
+    /// # drop(server);
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take none of what the server has to write
+    /// before its connection is closed (default 60 s, like nginx's
+    /// `send_timeout`). The clock runs only while the socket is full: a slow
+    /// reader that keeps taking bytes is never cut off, one that stopped
+    /// reading (or vanished without a reset) is, and its handler sees
+    /// [`Session::closed`] resolve.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::Server;
+    /// let server = Server::new().write_timeout(Duration::from_secs(20));
+    /// # drop(server);
+    /// ```
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.config.write_timeout = Some(timeout);
+        self
+    }
+
+    /// Never closes a connection for not reading; see
+    /// [`write_timeout`](Self::write_timeout).
+    ///
+    /// ```
+    /// let server = sse_runtime::Server::new().no_write_timeout();
+    /// # drop(server);
+    /// ```
+    pub fn no_write_timeout(mut self) -> Self {
+        self.config.write_timeout = None;
+        self
+    }
+
+    /// How long open streams get to end after the shutdown signal (default
+    /// 5 s). Handlers see [`Session::closed`] resolve at once; whatever is
+    /// still open at the deadline is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Server};
+    /// let server = Server::new().shutdown_deadline(Duration::from_secs(2));
+    /// # drop(server);
+    /// ```
+    pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
+        self.config.shutdown_deadline = deadline;
+        self
+    }
+
+    /// How long a handler may run on once its stream's connection is gone
+    /// (the client left, or the stream was closed and written out) before it
+    /// is cancelled: dropped at its next `.await` (default 5 s). A handler
+    /// that waits on [`Session::closed`] or sends returns long before; this
+    /// ends one that does neither, which would otherwise live until
+    /// shutdown. Run cleanup that must happen either way from a `Drop` guard
+    /// (see [`Session`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let server = sse_runtime::Server::new().handler_grace(Duration::from_secs(1));
+    /// # drop(server);
+    /// ```
+    pub fn handler_grace(mut self, grace: Duration) -> Self {
+        self.config.handler_grace = grace;
+        self
+    }
+
+    /// Shuts the server down gracefully when `signal` resolves: it stops
+    /// accepting, tells every handler through [`Session::closed`], lets the
+    /// streams end within the [deadline](Self::shutdown_deadline), then
+    /// [`serve`](Self::serve) returns.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sse_runtime::ServeError> {
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = sse_runtime::Server::new().with_graceful_shutdown(async move {
+    ///     let _ = stopped.await;
+    /// });
+    /// # drop(stop);
+    /// server.serve("127.0.0.1:0").await
+    /// # }
+    /// ```
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// Serves requests that match no route with an async function, such as the
+    /// page that opens the `EventSource`. Its request carries a [`PeerAddr`]
+    /// extension.
+    ///
+    /// ```
+    /// use http::{Request, Response};
+    /// use hyper::body::Incoming;
+    ///
+    /// async fn page(_request: Request<Incoming>) -> Response<String> {
+    ///     Response::new("<script>new EventSource('/events')</script>".to_owned())
+    /// }
+    ///
+    /// let server = sse_runtime::Server::new().fallback(page);
+    /// # let _ = server;
+    /// ```
+    pub fn fallback<F, Fut, B>(mut self, fallback: F) -> Self
+    where
+        F: Fn(http::Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<B>> + Send + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.fallback = Some(Arc::new(move |request| {
+            let response = fallback(request);
+            Box::pin(async move { response.await.map(ResponseBody::boxed) })
+        }));
+        self
+    }
+
+    /// Serves requests that match no route with any tower `Service`, such as
+    /// an axum `Router`. A service error is answered `500` and logged.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response};
+    /// use hyper::body::Incoming;
+    ///
+    /// #[derive(Clone)]
+    /// struct Hello;
+    ///
+    /// impl tower_service::Service<Request<Incoming>> for Hello {
+    ///     type Response = Response<String>;
+    ///     type Error = Infallible;
+    ///     type Future = std::future::Ready<Result<Response<String>, Infallible>>;
+    ///     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+    ///         std::task::Poll::Ready(Ok(()))
+    ///     }
+    ///     fn call(&mut self, _: Request<Incoming>) -> Self::Future {
+    ///         std::future::ready(Ok(Response::new("hello".to_owned())))
+    ///     }
+    /// }
+    ///
+    /// let server = sse_runtime::Server::new().fallback_service(Hello);
+    /// # let _ = server;
+    /// ```
+    pub fn fallback_service<S, B>(self, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<Incoming>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.fallback(move |request| {
+            let mut service = service.clone();
+            async move {
+                let called = async {
+                    std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
+                    service.call(request).await
+                };
+                match called.await {
+                    Ok(response) => response.map(ResponseBody::boxed),
+                    Err(err) => {
+                        let err: BoxError = err.into();
+                        tracing::error!(error = %err, "fallback service failed");
+                        text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+                    }
+                }
+            }
+        })
+    }
+
+    /// Binds `addr` and serves until the shutdown signal (forever without
+    /// one).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sse_runtime::ServeError> {
+    /// sse_runtime::Server::new().serve("127.0.0.1:8080").await
+    /// # }
+    /// ```
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let (running, shutdown) = self.build()?;
+        let listener = TcpListener::bind(addr).await.map_err(ServeError::Bind)?;
+        running.run(listener, shutdown).await;
+        Ok(())
+    }
+
+    /// Serves on a listener that is already bound, such as one on port 0 in a
+    /// test.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sse_runtime::ServeError> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// println!("listening on {}", listener.local_addr().unwrap());
+    /// sse_runtime::Server::new().serve_on(listener).await
+    /// # }
+    /// ```
+    pub async fn serve_on(self, listener: TcpListener) -> Result<(), ServeError> {
+        let (running, shutdown) = self.build()?;
+        running.run(listener, shutdown).await;
+        Ok(())
+    }
+
+    fn build(self) -> Result<(Arc<Running>, Signal), ServeError> {
+        let config = self.config;
+        if let Some(retry) = config.retry {
+            Event::new()
+                .retry(retry)
+                .validate()
+                .map_err(ServeError::Retry)?;
+        }
+        let routes = RouteTable::new(self.mounts, &config)?;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout)
+            .max_buf_size(HTTP1_MAX_BUF_SIZE);
+        builder.http2().timer(TokioTimer::new());
+        let running = Running {
+            routes,
+            fallback: self.fallback,
+            limit: config.max_connections.map(|n| Arc::new(Semaphore::new(n))),
+            builder,
+            shutdown: Shutdown::default(),
+            state: Arc::new(self.state),
+            config,
+        };
+        let shutdown = self
+            .shutdown
+            .unwrap_or_else(|| Box::pin(std::future::pending()));
+        Ok((Arc::new(running), shutdown))
+    }
+}
+
+/// The running server, shared by its connection and handler tasks; each
+/// concern's module adds its part (`accept`, `dispatch`, `hyper_path`).
+struct Running {
+    routes: RouteTable,
+    fallback: Option<Arc<FallbackFn>>,
+    limit: Option<Arc<Semaphore>>,
+    builder: auto::Builder<TokioExecutor>,
+    shutdown: Shutdown,
+    state: Arc<Extensions>,
+    config: Config,
+}

@@ -1,0 +1,126 @@
+//! What the server answers: the body of every response, the headers of a
+//! stream's response (one list, for every protocol path), and the short
+//! plain-text answers (rejections, 404, 405, 503).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Response, StatusCode};
+use http_body::Frame;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::BodyExt;
+
+use crate::error::BoxError;
+use crate::outbox::StreamBody;
+use crate::route::Rejection;
+
+/// The headers of every stream's response, whichever path writes it:
+/// `no-store` so nothing caches a stream, `x-accel-buffering: no` so nginx
+/// does not buffer it.
+pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-store"),
+    ("x-accel-buffering", "no"),
+];
+
+/// A stream's response, for hyper to write.
+pub(super) fn stream_response(body: StreamBody) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::stream(body));
+    for (name, value) in STREAM_HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+pub(super) fn text_response(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(Bytes::from(format!("{message}\n"))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+pub(super) fn rejection_response(rejection: &Rejection) -> Response<ResponseBody> {
+    text_response(rejection.status(), rejection.message())
+}
+
+/// `405` for a stream route's path asked with another method than `GET`.
+pub(super) fn method_not_allowed() -> Response<ResponseBody> {
+    let mut response = text_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this is an event stream: only GET is allowed",
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET"));
+    response
+}
+
+/// The body of every response the server sends.
+pub(crate) struct ResponseBody(BodyKind);
+
+enum BodyKind {
+    Stream(StreamBody),
+    Full(Option<Bytes>),
+    Boxed(UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl ResponseBody {
+    pub(super) fn stream(body: StreamBody) -> Self {
+        Self(BodyKind::Stream(body))
+    }
+
+    pub(super) fn full(bytes: Bytes) -> Self {
+        Self(BodyKind::Full(Some(bytes)))
+    }
+
+    pub(super) fn boxed<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self(BodyKind::Boxed(body.map_err(Into::into).boxed_unsync()))
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match &mut self.get_mut().0 {
+            BodyKind::Stream(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|frame| frame.map(|frame| frame.map_err(|never| match never {}))),
+            BodyKind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            BodyKind::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.0 {
+            BodyKind::Stream(_) => false,
+            BodyKind::Full(bytes) => bytes.is_none(),
+            BodyKind::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.0 {
+            BodyKind::Stream(_) => http_body::SizeHint::default(),
+            BodyKind::Full(bytes) => {
+                http_body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            BodyKind::Boxed(body) => body.size_hint(),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The route table: every mounted route, compiled once when the server
+//! starts, and the one place a request's path is matched.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{Config, RouteError, ServeError};
+use crate::event::Event;
+use crate::heartbeat::Heartbeat;
+use crate::route::{Rejection, Route};
+
+/// A route as registered: its path pattern and the route.
+pub(super) struct Mount {
+    pub(super) path: String,
+    pub(super) route: Box<dyn Route>,
+}
+
+/// A route with everything resolved that each request needs.
+pub(super) struct CompiledRoute {
+    pub(super) pattern: Arc<str>,
+    pub(super) route: Box<dyn Route>,
+    pub(super) heartbeat: Option<Heartbeat>,
+    /// The `retry:` line every stream starts with, encoded once.
+    pub(super) preamble: Option<Bytes>,
+}
+
+/// What a path matched: the route and its percent-decoded parameters.
+pub(super) struct Matched<'a> {
+    pub(super) route: &'a CompiledRoute,
+    pub(super) params: Vec<(String, String)>,
+}
+
+/// Every route of a server, matched by path.
+pub(super) struct RouteTable {
+    router: matchit::Router<usize>,
+    routes: Vec<CompiledRoute>,
+}
+
+impl RouteTable {
+    /// Compiles `mounts` with the server's defaults; the first invalid or
+    /// conflicting path is the error.
+    pub(super) fn new(mounts: Vec<Mount>, config: &Config) -> Result<Self, ServeError> {
+        let mut router = matchit::Router::new();
+        let mut routes = Vec::with_capacity(mounts.len());
+        for Mount { path, route } in mounts {
+            let invalid = |reason| ServeError::Route {
+                path: path.clone(),
+                reason,
+            };
+            if !path.starts_with('/') {
+                return Err(invalid(RouteError::NoLeadingSlash));
+            }
+            router
+                .insert(path.as_str(), routes.len())
+                .map_err(|err| invalid(RouteError::from_insert(err)))?;
+            let options = route.options();
+            let heartbeat = options
+                .heartbeat
+                .unwrap_or_else(|| config.heartbeat.clone());
+            let preamble = match options.retry.or(config.retry) {
+                Some(retry) => Some(
+                    Event::new()
+                        .retry(retry)
+                        .to_bytes()
+                        .map_err(|err| invalid(RouteError::Retry(err)))?,
+                ),
+                None => None,
+            };
+            routes.push(CompiledRoute {
+                pattern: path.into(),
+                route,
+                heartbeat,
+                preamble,
+            });
+        }
+        Ok(Self { router, routes })
+    }
+
+    /// The route at `path`, if any; a parameter that is not UTF-8 once
+    /// percent-decoded refuses the request.
+    pub(super) fn find(&self, path: &str) -> Option<Result<Matched<'_>, Rejection>> {
+        let matched = self.router.at(path).ok()?;
+        let route = &self.routes[*matched.value];
+        let params: Result<Vec<_>, _> = matched
+            .params
+            .iter()
+            .map(|(name, value)| decode_param(name, value))
+            .collect();
+        Some(params.map(|params| Matched { route, params }))
+    }
+}
+
+fn decode_param(name: &str, value: &str) -> Result<(String, String), Rejection> {
+    match percent_encoding::percent_decode_str(value).decode_utf8() {
+        Ok(decoded) => Ok((name.to_owned(), decoded.into_owned())),
+        Err(_) => Err(Rejection::bad_request(format!(
+            "path parameter `{name}` is not valid UTF-8 once percent-decoded"
+        ))),
+    }
+}
