@@ -6,7 +6,7 @@ mod support;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use sse_runtime::client::{Frame, Message, ParseError, Parser};
+use sse_runtime::client::{Item, Message, ParseError, Parser};
 use support::parser::{parse, parse_chunks, Parsed};
 
 struct Case {
@@ -127,7 +127,7 @@ fn a_ten_megabyte_line_in_a_million_chunks_is_linear() {
         parser.feed(&piece).unwrap();
     }
     parser.feed(b"\n\n").unwrap();
-    let Some(Frame::Message(message)) = parser.next_frame() else {
+    let Some(Item::Message(message)) = parser.next_item() else {
         panic!("no event")
     };
     assert_eq!(message.data.len(), 10_000_000);
@@ -140,7 +140,7 @@ fn a_million_tiny_events_in_tiny_chunks() {
     let mut count = 0;
     for chunk in stream.chunks(3) {
         parser.feed(chunk).unwrap();
-        while parser.next_frame().is_some() {
+        while parser.next_item().is_some() {
             count += 1;
         }
     }
@@ -153,10 +153,10 @@ fn a_line_over_the_limit_fails_loudly_and_keeps_what_came_before() {
     let err = parser.feed(b"data: ok\n\n: a comment that is far too long\n");
     assert_eq!(err, Err(ParseError::LineTooLong { limit: 16 }));
     assert_eq!(
-        parser.next_frame(),
-        Some(Frame::Message(Message::new("message", "ok", "")))
+        parser.next_item(),
+        Some(Item::Message(Message::new("message", "ok", "")))
     );
-    assert_eq!(parser.next_frame(), None);
+    assert_eq!(parser.next_item(), None);
     // Poisoned: no silent resynchronisation on a later chunk.
     assert_eq!(
         parser.feed(b"data: x\n\n"),

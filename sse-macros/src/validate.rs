@@ -20,7 +20,7 @@ pub struct Route {
     /// `<PascalCase>Event`, the enum of the declared event types.
     pub event_enum: Ident,
     pub path: Option<LitStr>,
-    pub serializer: syn::Path,
+    pub serializer: Serializer,
     pub events: Option<Vec<Event>>,
     pub heartbeat: Heartbeat,
     pub retry_ms: Option<u64>,
@@ -110,7 +110,7 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
         session,
         event_enum,
         path: args.path,
-        serializer: serializer(args.serializer),
+        serializer: Serializer::named(args.serializer),
         events: args.events.map(|decls| check_events(decls, errors)),
         heartbeat: args
             .heartbeat
@@ -304,17 +304,35 @@ fn looks_like_session(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|ident| ident.to_string().ends_with("Session"))
 }
 
-/// `Json` and `Text` name the built-in serializers; any other path is the
-/// user's own serializer type.
-fn serializer(path: Option<syn::Path>) -> syn::Path {
-    match path {
-        None => syn::parse_quote!(::sse_runtime::__private::Text),
-        Some(path) => match path.get_ident() {
-            Some(ident) if ident == "Json" || ident == "Text" => {
-                syn::parse_quote_spanned!(ident.span()=> ::sse_runtime::__private::#ident)
-            }
-            _ => path,
-        },
+/// The route's serializer as the attribute names it. Which runtime item a
+/// built-in name stands for is the expansion's business.
+pub enum Serializer {
+    /// `Text` (also the default) or `Json`: the runtime's own.
+    Builtin(Ident),
+    /// Any other path: the user's own serializer type.
+    User(syn::Path),
+}
+
+impl Serializer {
+    fn named(path: Option<syn::Path>) -> Self {
+        match path {
+            None => Self::Builtin(Ident::new("Text", Span::call_site())),
+            Some(path) => match path.get_ident() {
+                Some(ident) if ident == "Json" || ident == "Text" => Self::Builtin(ident.clone()),
+                _ => Self::User(path),
+            },
+        }
+    }
+
+    /// The name shown in generated docs.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Builtin(ident) => ident.to_string(),
+            Self::User(path) => path
+                .segments
+                .last()
+                .map_or_else(String::new, |s| s.ident.to_string()),
+        }
     }
 }
 

@@ -27,13 +27,14 @@
 //! }
 //! ```
 //!
-//! Modules, one concept each: [`event`] (events and their encoding),
-//! [`serializer`] (typed data), [`session`] (what a handler writes to),
-//! [`heartbeat`], [`request`], [`extract`] (handler arguments), [`route`],
-//! [`hub`] (broadcast with replay),
-//! [`typed`] (what `#[sse]` declares), [`server`], and with the `client`
-//! feature, `client` (a conforming `EventSource`, typed by the same
-//! declarations).
+//! Modules, one concept each: [`event`] (events and their encoding, the
+//! only writer of SSE bytes), [`serializer`] (typed data), [`session`] (what
+//! a handler writes to), [`heartbeat`], [`request`], [`extract`] (handler
+//! arguments), [`route`], [`hub`] (broadcast with replay), [`typed`] (what
+//! `#[sse]` declares), [`server`], and with the `client` feature, `client` (a
+//! conforming `EventSource`, typed by the same declarations). The
+//! repository's `ARCHITECTURE.md` maps the layers and where each concept
+//! lives.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -47,6 +48,7 @@ pub mod event;
 pub mod extract;
 pub mod heartbeat;
 pub mod hub;
+mod macro_support;
 mod outbox;
 pub mod request;
 pub mod route;
@@ -54,7 +56,6 @@ pub mod serializer;
 pub mod server;
 pub mod session;
 pub mod typed;
-mod write_timeout;
 
 pub use error::{BoxError, Error};
 pub use event::{Encoder, Event, EventError};
@@ -74,34 +75,12 @@ pub mod __private {
     pub use http::StatusCode;
 
     pub use crate::extract::FromRequest;
+    pub use crate::macro_support::{path_param, send_declared, Declared, DecodeWith, EncodeWith};
     pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions};
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
-    pub use crate::typed::{
-        send_declared, Declared, DeclaredEvents, DecodeEvent, DecodeWith, EncodeWith, EventOf,
-        SessionOf,
-    };
+    pub use crate::typed::{DeclaredEvents, DecodeEvent, EventOf, SessionOf};
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
-
-    use crate::Request;
-
-    /// A path parameter parsed with `FromStr`; a value that does not parse is
-    /// refused with 400 and the parser's reason.
-    pub fn path_param<T>(request: &Request, name: &str) -> Result<T, Rejection>
-    where
-        T: std::str::FromStr,
-        T::Err: std::fmt::Display,
-    {
-        let Some(raw) = request.param(name) else {
-            return Err(Rejection::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("this route is mounted at a path without the parameter `{{{name}}}`"),
-            ));
-        };
-        raw.parse().map_err(|err| {
-            Rejection::bad_request(format!("invalid path parameter `{name}`: {err}"))
-        })
-    }
 }
 
 /// The README's code compiles (`cargo test --doc`).

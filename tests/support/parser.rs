@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sse_runtime::client::{Frame, Message, Parser};
+use sse_runtime::client::{Item, Message, Parser};
 
 /// Everything a stream did to a client.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,11 +30,11 @@ pub fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>, initial: &st
         parser.feed(chunk).expect("within the default limits");
     }
     parser.finish();
-    while let Some(frame) = parser.next_frame() {
+    while let Some(frame) = parser.next_item() {
         match frame {
-            Frame::Message(message) => parsed.events.push(message),
-            Frame::Retry(retry) => parsed.retries.push(retry),
-            Frame::Comment(comment) => parsed.comments.push(comment),
+            Item::Message(message) => parsed.events.push(message),
+            Item::Retry(retry) => parsed.retries.push(retry),
+            Item::Comment(comment) => parsed.comments.push(comment),
         }
     }
     parsed.last_event_id = parser.last_event_id().to_owned();

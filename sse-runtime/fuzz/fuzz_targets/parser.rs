@@ -3,10 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_runtime::client::{Frame, Parser};
+use sse_runtime::client::{Item, Parser};
 
 /// Everything the parser yields for `chunks`, then its last event ID.
-fn run<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> (Vec<Frame>, Result<(), String>, String) {
+fn run<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> (Vec<Item>, Result<(), String>, String) {
     // Small limits, so that the fuzzer reaches the limit paths too.
     let mut parser = Parser::new().max_line_len(512).max_event_size(1024);
     let mut result = Ok(());
@@ -18,7 +18,7 @@ fn run<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> (Vec<Frame>, Result<(), St
     }
     parser.finish();
     let mut frames = Vec::new();
-    while let Some(frame) = parser.next_frame() {
+    while let Some(frame) = parser.next_item() {
         frames.push(frame);
     }
     (frames, result, parser.last_event_id().to_owned())

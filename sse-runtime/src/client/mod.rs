@@ -43,7 +43,7 @@ use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
-pub use parser::{Frame, Message, ParseError, Parser, DEFAULT_LIMIT};
+pub use parser::{Item, Message, ParseError, Parser, DEFAULT_LIMIT};
 pub use typed::TypedEventSource;
 
 use crate::serializer::DecodeError;
@@ -132,8 +132,8 @@ pub enum ClientError {
             .0.as_deref().map_or("missing".to_owned(), |t| format!("{t:?}")))]
     ContentType(Option<String>),
     /// A redirect could not be followed.
-    #[error("redirect not followed: {0}")]
-    Redirect(String),
+    #[error("redirect not followed")]
+    Redirect(#[source] RedirectError),
     /// The stream broke a size limit.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -162,6 +162,29 @@ pub enum ClientError {
     /// stream goes on.
     #[error("the route declares no {0:?} event")]
     Undeclared(String),
+}
+
+/// Why a redirect was not followed; the source of [`ClientError::Redirect`].
+///
+/// ```
+/// use sse_runtime::client::RedirectError;
+/// assert_eq!(RedirectError::TooMany(10).to_string(), "more than 10 redirects");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// More redirects in a row than the client follows.
+    #[error("more than {0} redirects")]
+    TooMany(usize),
+    /// The redirect has no `Location` header.
+    #[error("a redirect without Location")]
+    NoLocation,
+    /// The `Location` header is not ASCII.
+    #[error("a Location that is not ASCII")]
+    NotAscii,
+    /// The `Location` is not a URL the client can follow.
+    #[error("cannot follow Location {0:?}")]
+    Unusable(String),
 }
 
 impl ClientError {
@@ -618,14 +641,14 @@ impl EventSource {
     /// ```
     pub async fn next(&mut self) -> Option<Result<Received, ClientError>> {
         loop {
-            while let Some(frame) = self.parser.next_frame() {
+            while let Some(frame) = self.parser.next_item() {
                 match frame {
-                    Frame::Message(message) => return Some(Ok(Received::Message(message))),
-                    Frame::Comment(text) if self.comments => {
+                    Item::Message(message) => return Some(Ok(Received::Message(message))),
+                    Item::Comment(text) if self.comments => {
                         return Some(Ok(Received::Comment(text)))
                     }
-                    Frame::Comment(_) => {}
-                    Frame::Retry(wait) => {
+                    Item::Comment(_) => {}
+                    Item::Retry(wait) => {
                         self.reconnection_time = wait;
                         if self.retry_events {
                             return Some(Ok(Received::Retry(wait)));
@@ -730,10 +753,9 @@ impl EventSource {
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 if redirects == self.max_redirects {
-                    return Err(Failure::Fatal(ClientError::Redirect(format!(
-                        "more than {} redirects",
-                        self.max_redirects
-                    ))));
+                    return Err(Failure::Fatal(ClientError::Redirect(
+                        RedirectError::TooMany(self.max_redirects),
+                    )));
                 }
                 redirects += 1;
                 url = redirect_target(&url, response.headers())
@@ -800,13 +822,13 @@ fn is_event_stream(value: &HeaderValue) -> bool {
 }
 
 /// Resolves a redirect's `Location` against the URL that answered it.
-fn redirect_target(from: &Uri, headers: &HeaderMap) -> Result<Uri, String> {
+fn redirect_target(from: &Uri, headers: &HeaderMap) -> Result<Uri, RedirectError> {
     let location = headers
         .get(header::LOCATION)
-        .ok_or("a redirect without Location")?
+        .ok_or(RedirectError::NoLocation)?
         .to_str()
-        .map_err(|_| "a Location that is not ASCII".to_owned())?;
-    let bad = || format!("cannot follow Location {location:?}");
+        .map_err(|_| RedirectError::NotAscii)?;
+    let bad = || RedirectError::Unusable(location.to_owned());
     if let Ok(absolute) = location.parse::<Uri>() {
         if absolute.scheme().is_some() {
             return Ok(absolute);

@@ -1,6 +1,6 @@
 //! The incremental event-stream parser (WHATWG HTML §9.2.6).
 //!
-//! Bytes go in as they arrive, in chunks of any size; [`Frame`]s come out.
+//! Bytes go in as they arrive, in chunks of any size; [`Item`]s come out.
 //! The parser keeps only the incomplete line and the event being built, so it
 //! reads each input byte a bounded number of times, however the stream is cut.
 
@@ -16,12 +16,12 @@ pub const DEFAULT_LIMIT: usize = 16 * 1024 * 1024;
 /// A dispatched event, as an `EventSource` would see its `MessageEvent`.
 ///
 /// ```
-/// use sse_runtime::client::{Frame, Message, Parser};
+/// use sse_runtime::client::{Item, Message, Parser};
 ///
 /// let mut parser = Parser::new();
 /// parser.feed(b"event: tick\nid: 7\ndata: 1\n\n").unwrap();
-/// let frame = parser.next_frame();
-/// assert_eq!(frame, Some(Frame::Message(Message::new("tick", "1", "7"))));
+/// let item = parser.next_item();
+/// assert_eq!(item, Some(Item::Message(Message::new("tick", "1", "7"))));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
@@ -53,15 +53,15 @@ impl Message {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_runtime::client::{Frame, Parser};
+/// use sse_runtime::client::{Item, Parser};
 ///
 /// let mut parser = Parser::new();
 /// parser.feed(b": keep-alive\nretry: 1500\n").unwrap();
-/// assert_eq!(parser.next_frame(), Some(Frame::Comment("keep-alive".into())));
-/// assert_eq!(parser.next_frame(), Some(Frame::Retry(Duration::from_millis(1500))));
+/// assert_eq!(parser.next_item(), Some(Item::Comment("keep-alive".into())));
+/// assert_eq!(parser.next_item(), Some(Item::Retry(Duration::from_millis(1500))));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Frame {
+pub enum Item {
     /// An event was dispatched.
     Message(Message),
     /// A comment line (`:text`), without the colon and one leading space.
@@ -101,14 +101,14 @@ pub enum ParseError {
 /// The incremental parser.
 ///
 /// ```
-/// use sse_runtime::client::{Frame, Parser};
+/// use sse_runtime::client::{Item, Parser};
 ///
 /// let mut parser = Parser::new();
 /// // A line end split between chunks is one line end, not two.
 /// for chunk in [&b"data: a\r"[..], b"\ndata: b\r", b"\n\r\n"] {
 ///     parser.feed(chunk).unwrap();
 /// }
-/// let Some(Frame::Message(message)) = parser.next_frame() else { panic!() };
+/// let Some(Item::Message(message)) = parser.next_item() else { panic!() };
 /// assert_eq!(message.data, "a\nb");
 /// ```
 #[derive(Debug)]
@@ -124,7 +124,7 @@ pub struct Parser {
     id_buffer: String,
     last_event_id: String,
     retry: Option<Duration>,
-    frames: VecDeque<Frame>,
+    items: VecDeque<Item>,
     max_line_len: usize,
     max_event_size: usize,
     failed: Option<ParseError>,
@@ -153,7 +153,7 @@ impl Parser {
             id_buffer: String::new(),
             last_event_id: String::new(),
             retry: None,
-            frames: VecDeque::new(),
+            items: VecDeque::new(),
             max_line_len: DEFAULT_LIMIT,
             max_event_size: DEFAULT_LIMIT,
             failed: None,
@@ -186,11 +186,11 @@ impl Parser {
     /// Starts with a known last event ID, as a client resuming a stream does.
     ///
     /// ```
-    /// use sse_runtime::client::{Frame, Parser};
+    /// use sse_runtime::client::{Item, Parser};
     ///
     /// let mut parser = Parser::new().last_event_id_from("41");
     /// parser.feed(b"data: x\n\n").unwrap();
-    /// let Some(Frame::Message(message)) = parser.next_frame() else { panic!() };
+    /// let Some(Item::Message(message)) = parser.next_item() else { panic!() };
     /// assert_eq!(message.last_event_id, "41");
     /// ```
     pub fn last_event_id_from(mut self, id: impl Into<String>) -> Self {
@@ -222,28 +222,28 @@ impl Parser {
         self.retry
     }
 
-    /// The next parsed frame, oldest first.
+    /// The next parsed item, oldest first.
     ///
     /// ```
     /// let mut parser = sse_runtime::client::Parser::new();
     /// parser.feed(b"data: 1\n\ndata: 2\n\n").unwrap();
-    /// assert!(parser.next_frame().is_some());
-    /// assert!(parser.next_frame().is_some());
-    /// assert!(parser.next_frame().is_none());
+    /// assert!(parser.next_item().is_some());
+    /// assert!(parser.next_item().is_some());
+    /// assert!(parser.next_item().is_none());
     /// ```
-    pub fn next_frame(&mut self) -> Option<Frame> {
-        self.frames.pop_front()
+    pub fn next_item(&mut self) -> Option<Item> {
+        self.items.pop_front()
     }
 
-    /// Parses the next chunk of the body. Frames it completes are queued for
-    /// [`next_frame`](Self::next_frame), including those completed before a
+    /// Parses the next chunk of the body. Items it completes are queued for
+    /// [`next_item`](Self::next_item), including those completed before a
     /// limit was broken. After an error, every later call returns it.
     ///
     /// ```
     /// let mut parser = sse_runtime::client::Parser::new();
     /// parser.feed(b"da").unwrap();
     /// parser.feed(b"ta: split anywhere\n\n").unwrap();
-    /// assert!(parser.next_frame().is_some());
+    /// assert!(parser.next_item().is_some());
     /// ```
     pub fn feed(&mut self, mut chunk: &[u8]) -> Result<(), ParseError> {
         if let Some(err) = &self.failed {
@@ -294,7 +294,7 @@ impl Parser {
     /// let mut parser = sse_runtime::client::Parser::new();
     /// parser.feed(b"id: 1\ndata: never dispatched\n").unwrap();
     /// parser.finish();
-    /// assert!(parser.next_frame().is_none());
+    /// assert!(parser.next_item().is_none());
     /// assert_eq!(parser.last_event_id(), "");
     /// ```
     pub fn finish(&mut self) {
@@ -338,8 +338,8 @@ impl Parser {
         };
         match field {
             b"" => self
-                .frames
-                .push_back(Frame::Comment(text(value).into_owned())),
+                .items
+                .push_back(Item::Comment(text(value).into_owned())),
             b"event" => {
                 self.event_type.clear();
                 self.event_type.push_str(&text(value));
@@ -360,7 +360,7 @@ impl Parser {
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let retry = Duration::from_millis(decimal(value));
                 self.retry = Some(retry);
-                self.frames.push_back(Frame::Retry(retry));
+                self.items.push_back(Item::Retry(retry));
             }
             _ => {}
         }
@@ -382,7 +382,7 @@ impl Parser {
         } else {
             std::mem::take(&mut self.event_type)
         };
-        self.frames.push_back(Frame::Message(Message {
+        self.items.push_back(Item::Message(Message {
             event,
             data: std::mem::take(&mut self.data),
             last_event_id: self.last_event_id.clone(),

@@ -28,8 +28,8 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::response::STREAM_HEADERS;
+use super::write_timeout::WriteTimeout;
 use crate::outbox::StreamBody;
-use crate::write_timeout::WriteTimeout;
 
 /// The most a request head may take before it is left to hyper (which
 /// answers 431).

@@ -21,9 +21,9 @@ use tokio::time::Instant;
 
 use super::dispatch::Decision;
 use super::response::{stream_response, text_response, ResponseBody};
+use super::write_timeout::WriteTimeout;
 use super::Running;
 use crate::request::PeerAddr;
-use crate::write_timeout::WriteTimeout;
 
 /// What the fast path already decided for the connection's first request,
 /// so that hyper answers it without matching or extracting again.

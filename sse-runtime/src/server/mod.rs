@@ -46,6 +46,7 @@ mod response;
 mod routes;
 mod shutdown;
 mod supervise;
+mod write_timeout;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,130 @@
+//! What the code `#[sse]` generates calls, and nothing else does: public
+//! only through `__private`, so none of it is API and it may change in any
+//! release. Each item exists so that a misuse is reported on the user's
+//! token (see the `on_unimplemented` messages).
+
+use std::marker::PhantomData;
+
+use http::StatusCode;
+
+use crate::request::Request;
+use crate::route::Rejection;
+use crate::serializer::{DataWriter, Decode, DecodeError, SerializeError, Serializer};
+use crate::session::{SendValue, Session};
+use crate::typed::EventOf;
+
+/// The serializer of the types declared on route `R`: each encodes itself
+/// through [`EventOf::encode`].
+///
+/// ```
+/// use sse_runtime::__private::Declared;
+/// struct MyRoute;
+/// let serializer: Declared<MyRoute> = Declared::new();
+/// # drop(serializer);
+/// ```
+pub struct Declared<R>(PhantomData<fn() -> R>);
+
+impl<R> Declared<R> {
+    /// The serializer of route `R`'s declared types.
+    ///
+    /// ```
+    /// struct MyRoute;
+    /// let serializer = sse_runtime::__private::Declared::<MyRoute>::new();
+    /// # drop(serializer);
+    /// ```
+    pub const fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<R> Default for Declared<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R> std::fmt::Debug for Declared<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Declared<{}>", std::any::type_name::<R>())
+    }
+}
+
+impl<R: 'static, T: EventOf<R>> Serializer<T> for Declared<R> {
+    fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+        value.encode(out)
+    }
+}
+
+/// Encodes `Self` with the serializer `S`; the code `#[sse]` generates calls
+/// it so that a declared type its serializer cannot encode is reported on that
+/// type in the attribute.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is declared as an event type, but the route's serializer `{S}` cannot encode it",
+    label = "`{S}` cannot encode `{Self}`",
+    note = "`Text` encodes types that implement `std::fmt::Display`; `Json` encodes types that implement `serde::Serialize` (add `#[derive(serde::Serialize)]`)"
+)]
+pub trait EncodeWith<S> {
+    /// Encodes `self` with `S`'s default value.
+    fn encode_with(&self, out: &mut DataWriter<'_>) -> Result<(), SerializeError>;
+}
+
+impl<S: Serializer<T> + Default, T> EncodeWith<S> for T {
+    fn encode_with(&self, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+        S::default().serialize(self, out)
+    }
+}
+
+/// Sends `value`, a declared event type of route `R`, with its event name.
+///
+/// ```no_run
+/// # use sse_runtime::{__private::send_declared, typed::EventOf};
+/// # async fn f<R: 'static, T: EventOf<R>>(session: &sse_runtime::Session, value: T) -> Result<(), sse_runtime::Error> {
+/// send_declared::<R, T>(session, value).id("7").await
+/// # }
+/// ```
+pub fn send_declared<R: 'static, T: EventOf<R>>(
+    session: &Session,
+    value: T,
+) -> SendValue<'_, Declared<R>, T> {
+    let send = session.send_value(Declared::new(), value);
+    match T::NAME {
+        Some(name) => send.event(name),
+        None => send,
+    }
+}
+
+/// Decodes `Self` with the serializer `S`; the generated
+/// [`DecodeEvent`](crate::typed::DecodeEvent)
+/// calls it so that a declared type that cannot be decoded is named.
+#[diagnostic::on_unimplemented(
+    message = "the typed client cannot decode `{Self}` with the route's serializer `{S}`",
+    label = "`{S}` cannot decode `{Self}`",
+    note = "`Text` decodes types that implement `std::str::FromStr`; `Json` decodes types that implement `serde::Deserialize` (add `#[derive(serde::Deserialize)]`)"
+)]
+pub trait DecodeWith<S>: Sized {
+    /// Decodes `data` with `S`'s default value.
+    fn decode_with(data: &str) -> Result<Self, DecodeError>;
+}
+
+impl<S: Decode<T> + Default, T> DecodeWith<S> for T {
+    fn decode_with(data: &str) -> Result<Self, DecodeError> {
+        S::default().decode(data)
+    }
+}
+
+/// A path parameter parsed with `FromStr`; a value that does not parse is
+/// refused with 400 and the parser's reason.
+pub fn path_param<T>(request: &Request, name: &str) -> Result<T, Rejection>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let Some(raw) = request.param(name) else {
+        return Err(Rejection::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("this route is mounted at a path without the parameter `{{{name}}}`"),
+        ));
+    };
+    raw.parse()
+        .map_err(|err| Rejection::bad_request(format!("invalid path parameter `{name}`: {err}")))
+}
