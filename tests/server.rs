@@ -170,11 +170,12 @@ async fn a_client_that_disconnects_is_noticed_within_100ms() {
     let route = handler(move |session: Session| {
         let tx = tx.clone();
         async move {
-            session.send(Event::new().data("hello")).await.unwrap();
+            session.send(Event::new().data("hello")).await?;
             session.closed().await;
-            let _ = tx.send(Instant::now());
+            let noticed = Instant::now();
             let after = session.send(Event::new().data("gone")).await;
-            assert!(matches!(after, Err(sse_runtime::Error::Closed)));
+            let _ = tx.send((noticed, after));
+            Ok::<(), sse_runtime::Error>(())
         }
     });
     let server = start(Server::new().route(route.at("/watch"))).await;
@@ -190,10 +191,14 @@ async fn a_client_that_disconnects_is_noticed_within_100ms() {
         let left = Instant::now();
         drop(stream);
         let noticed = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await;
-        let noticed = noticed
+        let (noticed, after) = noticed
             .expect("the handler saw closed() within 100 ms")
             .unwrap();
         assert!(noticed >= left);
+        assert!(
+            matches!(after, Err(sse_runtime::Error::Closed)),
+            "a send after the client left fails: {after:?}"
+        );
     }
     server.stop().await;
 }

@@ -14,6 +14,16 @@ use http::{Extensions, Method, Uri, Version};
 /// ```
 pub const LAST_EVENT_ID: &str = "last-event-id";
 
+/// Whether `headers` carry no `Last-Event-ID`, or one that is UTF-8: what
+/// [`Request::last_event_id`] can report. The server refuses a request
+/// otherwise, so a handler never resumes from a mangled id.
+pub(crate) fn last_event_id_is_readable(headers: &HeaderMap) -> bool {
+    match headers.get(LAST_EVENT_ID) {
+        Some(id) => std::str::from_utf8(id.as_bytes()).is_ok(),
+        None => true,
+    }
+}
+
 /// The client's address: [`Request::peer_addr`] for a handler, an extractor
 /// argument of an `#[sse]` handler, and an extension of every request passed
 /// to a fallback.

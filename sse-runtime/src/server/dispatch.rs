@@ -14,7 +14,7 @@ use super::routes::Matched;
 use super::supervise::supervise;
 use super::Running;
 use crate::outbox::{Outbox, StreamBody};
-use crate::request::{Request, LAST_EVENT_ID};
+use crate::request::{last_event_id_is_readable, Request};
 use crate::route::Rejection;
 use crate::session::Session;
 
@@ -56,12 +56,10 @@ impl Running {
         peer: SocketAddr,
     ) -> Result<StreamBody, Rejection> {
         let Matched { route, params } = matched;
-        if let Some(id) = parts.headers.get(LAST_EVENT_ID) {
-            if std::str::from_utf8(id.as_bytes()).is_err() {
-                return Err(Rejection::bad_request(
-                    "the Last-Event-ID header is not valid UTF-8",
-                ));
-            }
+        if !last_event_id_is_readable(&parts.headers) {
+            return Err(Rejection::bad_request(
+                "the Last-Event-ID header is not valid UTF-8",
+            ));
         }
         let outbox = Outbox::new(
             Request::new(parts, params, Some(peer), self.state.clone()),
