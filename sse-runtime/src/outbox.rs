@@ -205,7 +205,10 @@ impl Outbox {
         if state.body_gone {
             return Poll::Ready(());
         }
-        state.gone_waker = Some(cx.waker().clone());
+        match &state.gone_waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => state.gone_waker = Some(cx.waker().clone()),
+        }
         Poll::Pending
     }
 

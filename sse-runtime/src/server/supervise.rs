@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
+use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::outbox::Outbox;
 use crate::route::HandlerFuture;
@@ -31,41 +32,98 @@ enum Outcome {
     Deadline,
 }
 
-/// Runs a handler to its end (or until it is cancelled), then ends its
-/// stream.
-pub(super) async fn supervise(
+pin_project_lite::pin_project! {
+    /// A handler under supervision: the task spawned for it. A struct polled
+    /// by hand, not an `async fn` with `select!`, because it lives as long as
+    /// its stream and every byte of it is paid per open stream.
+    pub(super) struct Supervised {
+        running: Option<HandlerFuture>,
+        #[pin]
+        deadline: WaitForCancellationFutureOwned,
+        // Made only once the body is gone: almost no handler needs it.
+        abandoned: Option<Pin<Box<Sleep>>>,
+        outbox: Arc<Outbox>,
+        route: Arc<str>,
+        grace: Duration,
+    }
+}
+
+/// Supervises `running`, the handler of `route` writing into `outbox`:
+/// cancelled by `force` (the shutdown deadline), or `grace` after the
+/// stream's body is gone.
+pub(super) fn supervise(
     running: HandlerFuture,
     outbox: Arc<Outbox>,
     route: Arc<str>,
     force: CancellationToken,
     grace: Duration,
-) {
-    let abandoned = async {
-        std::future::poll_fn(|cx| outbox.poll_body_gone(cx)).await;
-        tokio::time::sleep(grace).await;
-    };
-    let outcome = tokio::select! {
-        outcome = CatchUnwind(running) => Outcome::Returned(outcome),
-        () = abandoned => Outcome::Abandoned,
-        () = force.cancelled() => Outcome::Deadline,
-    };
-    match outcome {
-        Outcome::Returned(Ok(Ok(()))) => {}
-        Outcome::Returned(Ok(Err(error))) => {
-            tracing::error!(%route, error = &*error as &dyn std::error::Error, "SSE handler failed");
+) -> Supervised {
+    Supervised {
+        running: Some(running),
+        deadline: force.cancelled_owned(),
+        abandoned: None,
+        outbox,
+        route,
+        grace,
+    }
+}
+
+impl Supervised {
+    fn poll_outcome(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = self.project();
+        if let Some(running) = this.running {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Returned(Ok(output))),
+                Err(panic) => return Poll::Ready(Outcome::Returned(Err(panic))),
+            }
         }
-        Outcome::Returned(Err(panic)) => {
-            let message = panic_message(panic.as_ref());
-            tracing::error!(%route, panic = message, "SSE handler panicked");
+        if this.deadline.poll(cx).is_ready() {
+            return Poll::Ready(Outcome::Deadline);
         }
-        Outcome::Abandoned => {
-            tracing::debug!(%route, ?grace, "SSE handler cancelled: its client was gone for the grace period");
+        if this.abandoned.is_none() && this.outbox.poll_body_gone(cx).is_ready() {
+            *this.abandoned = Some(Box::pin(tokio::time::sleep(*this.grace)));
         }
-        Outcome::Deadline => {
-            tracing::debug!(%route, "SSE handler stopped at the shutdown deadline")
+        match this.abandoned.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Outcome::Abandoned),
+            _ => Poll::Pending,
         }
     }
-    outbox.end();
+}
+
+impl Future for Supervised {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Poll::Ready(outcome) = self.as_mut().poll_outcome(cx) else {
+            return Poll::Pending;
+        };
+        let this = self.project();
+        // Dropped first: a cancelled handler's drop guards run before its
+        // stream is ended.
+        *this.running = None;
+        let route = &**this.route;
+        match outcome {
+            Outcome::Returned(Ok(Ok(()))) => {}
+            Outcome::Returned(Ok(Err(error))) => {
+                let error: &dyn std::error::Error = &*error;
+                tracing::error!(route, error, "SSE handler failed");
+            }
+            Outcome::Returned(Err(panic)) => {
+                let message = panic_message(panic.as_ref());
+                tracing::error!(route, panic = message, "SSE handler panicked");
+            }
+            Outcome::Abandoned => {
+                let grace = *this.grace;
+                tracing::debug!(route, ?grace, "SSE handler cancelled: its client was gone");
+            }
+            Outcome::Deadline => {
+                tracing::debug!(route, "SSE handler stopped at the shutdown deadline")
+            }
+        }
+        this.outbox.end();
+        Poll::Ready(())
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
@@ -75,21 +133,5 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         message
     } else {
         "a non-string panic payload"
-    }
-}
-
-/// Resolves to the future's output, or to the panic it raised.
-struct CatchUnwind<F>(F);
-
-impl<F: Future + Unpin> Future for CatchUnwind<F> {
-    type Output = std::thread::Result<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
     }
 }
