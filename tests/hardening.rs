@@ -58,6 +58,27 @@ async fn heads_with_bare_lf_line_ends_are_answered_at_once() {
 }
 
 #[tokio::test]
+async fn a_head_after_many_blank_lines_sent_one_at_a_time_is_still_answered() {
+    // Each line is parsed once (a head can only end at a line end), and the
+    // fast path stops parsing after a bound and leaves the rest to hyper.
+    let server = start(Server::new().route(handler(hello).at("/events"))).await;
+    let mut conn = TcpStream::connect(server.addr).await.unwrap();
+    for _ in 0..300 {
+        conn.write_all(b"\r\n").await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    conn.write_all(b"GET /events HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert!(answer.contains("data: hello\n\n"), "{answer:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_tls_client_hello_on_the_plain_port_gets_400_at_once() {
     let server = start(Server::new().route(handler(hello).at("/events"))).await;
     // The start of a TLS 1.2/1.3 ClientHello record.

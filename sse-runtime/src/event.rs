@@ -369,6 +369,10 @@ impl Encoder {
     }
 }
 
+/// An empty comment: the smallest thing a stream can send, which every
+/// client ignores. The default heartbeat.
+pub(crate) const EMPTY_COMMENT: &[u8] = b":\n\n";
+
 const DATA_PREFIX: &[u8] = b"data: ";
 const EVENT_PREFIX: &[u8] = b"event: ";
 const ID_PREFIX: &[u8] = b"id: ";
@@ -723,6 +727,12 @@ mod tests {
             .write_with_data(&mut out, |w| Text.serialize(&Broken, w))
             .is_err());
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_empty_comment_is_what_an_event_with_an_empty_comment_encodes_to() {
+        let encoded = Event::new().comment("").to_bytes().unwrap();
+        assert_eq!(&encoded[..], EMPTY_COMMENT);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::time::{Instant, Sleep};
 
-use crate::event::{Event, EventError};
+use crate::event::{Event, EventError, EMPTY_COMMENT};
 
 /// A keep-alive sent when a stream has been quiet for a period.
 ///
@@ -65,7 +65,7 @@ impl Heartbeat {
     pub fn every(period: Duration) -> Self {
         Self {
             period: period.max(Self::MIN_PERIOD),
-            frame: Bytes::from_static(b":\n\n"),
+            frame: Bytes::from_static(EMPTY_COMMENT),
         }
     }
 

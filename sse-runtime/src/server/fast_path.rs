@@ -43,11 +43,18 @@ const MAX_HEADERS: usize = 64;
 /// instead of reading without limit.
 const MAX_DISCARD: usize = 64 * 1024;
 
+/// How many times a head is parsed before it is left to hyper as it is. A
+/// head can only complete at an LF, so after the first bytes it is parsed
+/// only when one arrives; this bounds the work a client trickling lines one
+/// at a time can cause (each parse starts over) to a few megabytes.
+const MAX_PARSES: usize = 128;
+
 /// Reads until the first request head is complete or cannot be a request
-/// head (or `MAX_HEAD` bytes, or whatever arrived before the peer closed).
-/// `None` if nothing arrived.
+/// head (or `MAX_HEAD` bytes, or whatever arrived before the peer closed, or
+/// `MAX_PARSES` lines). `None` if nothing arrived.
 pub(super) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(1024);
+    let mut parses = 0;
     loop {
         if stream.readable().await.is_err() {
             return None;
@@ -70,8 +77,16 @@ pub(super) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
             }
             Err(_) => return None,
         }
-        if buf.len() >= MAX_HEAD || head_ended(&buf) {
+        if buf.len() >= MAX_HEAD || parses == MAX_PARSES {
             return Some(buf);
+        }
+        // The first bytes tell whether this is HTTP at all (a TLS ClientHello
+        // is not); after them, only an LF can complete a head.
+        if parses == 0 || memchr::memchr(b'\n', &buf[start..]).is_some() {
+            parses += 1;
+            if head_ended(&buf) {
+                return Some(buf);
+            }
         }
     }
 }
