@@ -1,4 +1,5 @@
-//! The error a send returns, and the boxed error of handlers and services.
+//! The errors of the crate's core: a send's, a router's or server's start,
+//! and the boxed error of handlers and services.
 
 use crate::event::EventError;
 use crate::serializer::SerializeError;
@@ -40,3 +41,72 @@ pub enum Error {
 /// assert_eq!(err.to_string(), "broken");
 /// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a router or the server could not start.
+///
+/// ```
+/// # async fn run() {
+/// use sse_runtime::RouteError;
+/// let err = sse_runtime::Server::new().route_at("no-slash", sse_runtime::route::handler(|_s: sse_runtime::Session| async {}))
+///     .serve("127.0.0.1:0")
+///     .await
+///     .unwrap_err();
+/// assert!(matches!(err, sse_runtime::ServeError::Route { reason: RouteError::NoLeadingSlash, .. }));
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The listening socket could not be bound.
+    #[error("could not bind the listening socket")]
+    Bind(#[source] std::io::Error),
+    /// A route's path or options are invalid, or two routes conflict.
+    #[error("invalid route `{path}`")]
+    Route {
+        /// The route's path pattern.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        reason: RouteError,
+    },
+    /// The router-wide [`retry`](crate::router::RouterBuilder::retry) cannot be sent.
+    #[error("invalid server-wide retry")]
+    Retry(#[source] EventError),
+}
+
+/// What is wrong with a route; the source of [`ServeError::Route`].
+///
+/// ```
+/// use sse_runtime::RouteError;
+/// assert_eq!(RouteError::NoLeadingSlash.to_string(), "a path must start with `/`");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// The path does not start with `/`.
+    #[error("a path must start with `/`")]
+    NoLeadingSlash,
+    /// Another route's pattern matches the same paths.
+    #[error("it conflicts with the route `{with}`")]
+    Conflict {
+        /// The pattern already registered.
+        with: String,
+    },
+    /// The pattern is malformed (an unclosed `{`, an empty parameter name, a
+    /// catch-all that is not last, ...).
+    #[error("malformed path pattern: {0}")]
+    Malformed(String),
+    /// The route's [`retry`](crate::route::RouteOptions::retry) cannot be
+    /// sent.
+    #[error("invalid retry")]
+    Retry(#[source] EventError),
+}
+
+impl RouteError {
+    pub(crate) fn from_insert(err: matchit::InsertError) -> Self {
+        match err {
+            matchit::InsertError::Conflict { with } => Self::Conflict { with },
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}

@@ -52,17 +52,19 @@ mod macro_support;
 mod outbox;
 pub mod request;
 pub mod route;
+pub mod router;
 pub mod serializer;
 pub mod server;
 pub mod session;
 pub mod typed;
 
-pub use error::{BoxError, Error};
+pub use error::{BoxError, Error, RouteError, ServeError};
 pub use event::{Encoder, Event, EventError};
 pub use heartbeat::Heartbeat;
 pub use request::{PeerAddr, Request};
 pub use route::{Rejection, Route, RoutePath};
-pub use server::{ServeError, Server};
+pub use router::Router;
+pub use server::Server;
 pub use session::Session;
 
 #[doc = include_str!("sse_attribute.md")]

@@ -4,7 +4,7 @@
 //! Every connection starts the same way: its first request head is read
 //! here, under one deadline (`header_read_timeout`, however the connection is
 //! then handed on). A plain HTTP/1.1 `GET` is decided at once
-//! ([`dispatch`](super::dispatch)): a stream is served by the fast path; any
+//! (the [router](crate::router)'s dispatch): a stream is served by the fast path; any
 //! other answer, or a request the fast path does not take, goes to hyper with
 //! the bytes already read put back in front and the decision already made, so
 //! nothing is matched or extracted twice.
@@ -19,11 +19,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
-use super::dispatch::Decision;
 use super::fast_path;
 use super::hyper_path::{Decided, Rewind};
-use super::response::text_response;
 use super::{Running, Signal};
+use crate::router::text_response;
+use crate::router::Decision;
 
 impl Running {
     /// Accepts until `shutdown` resolves, then shuts down gracefully.
@@ -38,7 +38,7 @@ impl Running {
             }
         }
         drop(listener);
-        self.shutdown.run(self.config.shutdown_deadline).await;
+        self.router.shut_down(self.config.shutdown_deadline).await;
     }
 
     fn accept(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
@@ -47,12 +47,16 @@ impl Running {
             Some(limit) => match limit.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
                 Err(_) => {
-                    self.shutdown.tasks.spawn(self.clone().refuse(stream));
+                    self.router
+                        .inner()
+                        .shutdown
+                        .tasks
+                        .spawn(self.clone().refuse(stream));
                     return;
                 }
             },
         };
-        let tasks = self.shutdown.tasks.clone();
+        let tasks = self.router.inner().shutdown.tasks.clone();
         tasks.spawn(async move {
             self.connection(stream, peer).await;
             drop(permit);
@@ -70,19 +74,19 @@ impl Running {
                 tracing::debug!(%peer, "no request headers within the timeout; closing");
                 return;
             }
-            () = self.shutdown.drain.cancelled() => return,
-            () = self.shutdown.force.cancelled() => return,
+            () = self.router.inner().shutdown.drain.cancelled() => return,
+            () = self.router.inner().shutdown.force.cancelled() => return,
         };
         let Some(head) = head else {
             return;
         };
         let mut decided = None;
         if let Some(request) = fast_path::parse(&head) {
-            match self.decide(request.parts, peer) {
+            match self.router.inner().decide(request.parts, Some(peer)) {
                 Decision::Stream(body) => {
                     drop(head);
                     let timeout = self.config.write_timeout;
-                    let shutdown = &self.shutdown;
+                    let shutdown = &self.router.inner().shutdown;
                     fast_path::serve_stream(
                         stream,
                         body,
@@ -118,7 +122,7 @@ impl Running {
         let conn = self.builder.serve_connection(TokioIo::new(stream), service);
         tokio::select! {
             _ = tokio::time::timeout(self.config.header_read_timeout, conn) => {}
-            () = self.shutdown.force.cancelled() => {}
+            () = self.router.inner().shutdown.force.cancelled() => {}
         }
     }
 }

@@ -27,9 +27,9 @@ use tokio::io::AsyncWrite;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use super::response::STREAM_HEADERS;
 use super::write_timeout::WriteTimeout;
 use crate::outbox::StreamBody;
+use crate::router::STREAM_HEADERS;
 
 /// The most a request head may take before it is left to hyper (which
 /// answers 431).

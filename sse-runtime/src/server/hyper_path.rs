@@ -19,18 +19,18 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::dispatch::Decision;
-use super::response::{stream_response, text_response, ResponseBody};
 use super::write_timeout::WriteTimeout;
 use super::Running;
 use crate::request::PeerAddr;
+use crate::router::Decision;
+use crate::router::{stream_response, text_response, Body};
 
 /// What the fast path already decided for the connection's first request,
 /// so that hyper answers it without matching or extracting again.
 pub(super) enum Decided {
     /// Answer this (boxed: a response is large, and this waits in every
     /// connection the fast path hands over).
-    Respond(Box<Response<ResponseBody>>),
+    Respond(Box<Response<Body>>),
     /// No route: straight to the fallback.
     Fallback,
 }
@@ -89,11 +89,11 @@ impl Running {
                     tracing::debug!(%peer, "no request headers within the timeout; closing");
                     return;
                 }
-                () = self.shutdown.drain.cancelled(), if !draining => {
+                () = self.router.inner().shutdown.drain.cancelled(), if !draining => {
                     draining = true;
                     conn.as_mut().graceful_shutdown();
                 }
-                () = self.shutdown.force.cancelled() => return,
+                () = self.router.inner().shutdown.force.cancelled() => return,
             }
         }
     }
@@ -103,12 +103,12 @@ impl Running {
         request: http::Request<Incoming>,
         peer: SocketAddr,
         decided: Option<Decided>,
-    ) -> Response<ResponseBody> {
+    ) -> Response<Body> {
         let (parts, body) = request.into_parts();
         let decision = match decided {
             Some(Decided::Respond(response)) => return *response,
             Some(Decided::Fallback) => Decision::Fallback(parts),
-            None => self.decide(parts, peer),
+            None => self.router.inner().decide(parts, Some(peer)),
         };
         match decision {
             Decision::Stream(body) => stream_response(body),

@@ -39,13 +39,9 @@
 //! the stream cannot make the connection reset before it read the end.
 
 mod accept;
-mod dispatch;
 mod fast_path;
 mod hyper_path;
-mod response;
-mod routes;
-mod shutdown;
-mod supervise;
+mod signal;
 mod write_timeout;
 
 use std::future::Future;
@@ -54,32 +50,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Extensions, Response, StatusCode};
+use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::Semaphore;
 
-pub use shutdown::shutdown_signal;
+pub use signal::shutdown_signal;
 
-use self::response::{text_response, ResponseBody};
-use self::routes::{Mount, RouteTable};
-use self::shutdown::Shutdown;
-use crate::error::BoxError;
-use crate::event::{Event, EventError};
+use crate::error::{BoxError, ServeError};
 use crate::heartbeat::Heartbeat;
 use crate::route::{IntoRoute, RoutePath};
+use crate::router::{text_response, Body, Router, RouterBuilder};
 #[cfg(doc)]
 use crate::{PeerAddr, Request, Session};
-
-/// How many bytes of encoded events a session may buffer before a send waits;
-/// see [`Server::max_buffered`].
-///
-/// ```
-/// assert_eq!(sse_runtime::server::DEFAULT_MAX_BUFFERED, 64 * 1024);
-/// ```
-pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
 
 /// hyper's own write buffer per HTTP/1 connection, on top of the session's.
 const HTTP1_MAX_BUF_SIZE: usize = 64 * 1024;
@@ -105,100 +90,27 @@ const HTTP1_MAX_BUF_SIZE: usize = 64 * 1024;
 /// # }
 /// ```
 pub struct Server {
-    mounts: Vec<Mount>,
+    router: RouterBuilder,
     config: Config,
     fallback: Option<Arc<FallbackFn>>,
     shutdown: Option<Signal>,
-    state: Extensions,
 }
 
 /// The future whose completion starts a graceful shutdown.
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// What the server adds to its router's settings: connections and shutdown.
 #[derive(Clone, Debug)]
 struct Config {
-    heartbeat: Option<Heartbeat>,
-    retry: Option<Duration>,
-    max_buffered: usize,
     max_connections: Option<usize>,
     header_read_timeout: Duration,
     write_timeout: Option<Duration>,
     shutdown_deadline: Duration,
-    handler_grace: Duration,
 }
 
-type FallbackFn = dyn Fn(http::Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
+type FallbackFn = dyn Fn(http::Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
     + Send
     + Sync;
-
-/// Why the server could not start.
-///
-/// ```
-/// # async fn run() {
-/// use sse_runtime::server::RouteError;
-/// let err = sse_runtime::Server::new().route_at("no-slash", sse_runtime::route::handler(|_s: sse_runtime::Session| async {}))
-///     .serve("127.0.0.1:0")
-///     .await
-///     .unwrap_err();
-/// assert!(matches!(err, sse_runtime::ServeError::Route { reason: RouteError::NoLeadingSlash, .. }));
-/// # }
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    /// The listening socket could not be bound.
-    #[error("could not bind the listening socket")]
-    Bind(#[source] std::io::Error),
-    /// A route's path or options are invalid, or two routes conflict.
-    #[error("invalid route `{path}`")]
-    Route {
-        /// The route's path pattern.
-        path: String,
-        /// What is wrong with it.
-        #[source]
-        reason: RouteError,
-    },
-    /// The server-wide [`retry`](Server::retry) cannot be sent.
-    #[error("invalid server-wide retry")]
-    Retry(#[source] EventError),
-}
-
-/// What is wrong with a route; the source of [`ServeError::Route`].
-///
-/// ```
-/// use sse_runtime::server::RouteError;
-/// assert_eq!(RouteError::NoLeadingSlash.to_string(), "a path must start with `/`");
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RouteError {
-    /// The path does not start with `/`.
-    #[error("a path must start with `/`")]
-    NoLeadingSlash,
-    /// Another route's pattern matches the same paths.
-    #[error("it conflicts with the route `{with}`")]
-    Conflict {
-        /// The pattern already registered.
-        with: String,
-    },
-    /// The pattern is malformed (an unclosed `{`, an empty parameter name, a
-    /// catch-all that is not last, ...).
-    #[error("malformed path pattern: {0}")]
-    Malformed(String),
-    /// The route's [`retry`](crate::route::RouteOptions::retry) cannot be
-    /// sent.
-    #[error("invalid retry")]
-    Retry(#[source] EventError),
-}
-
-impl RouteError {
-    fn from_insert(err: matchit::InsertError) -> Self {
-        match err {
-            matchit::InsertError::Conflict { with } => Self::Conflict { with },
-            other => Self::Malformed(other.to_string()),
-        }
-    }
-}
 
 impl Default for Server {
     fn default() -> Self {
@@ -209,10 +121,7 @@ impl Default for Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field(
-                "routes",
-                &self.mounts.iter().map(|m| &m.path).collect::<Vec<_>>(),
-            )
+            .field("router", &self.router)
             .field("config", &self.config)
             .field("fallback", &self.fallback.is_some())
             .finish()
@@ -231,20 +140,15 @@ impl Server {
     /// ```
     pub fn new() -> Self {
         Self {
-            mounts: Vec::new(),
+            router: Router::builder(),
             config: Config {
-                heartbeat: Some(Heartbeat::default()),
-                retry: None,
-                max_buffered: DEFAULT_MAX_BUFFERED,
                 max_connections: None,
                 header_read_timeout: Duration::from_secs(10),
                 write_timeout: Some(Duration::from_secs(60)),
                 shutdown_deadline: Duration::from_secs(5),
-                handler_grace: Duration::from_secs(5),
             },
             fallback: None,
             shutdown: None,
-            state: Extensions::new(),
         }
     }
 
@@ -261,9 +165,10 @@ impl Server {
         R: IntoRoute<M>,
         R::Route: RoutePath,
     {
-        let route = route.into_route();
-        let path = route.path().to_owned();
-        self.route_at(path, route)
+        Self {
+            router: self.router.route(route),
+            ..self
+        }
     }
 
     /// Registers a route at `path`, which may contain `{param}` segments.
@@ -276,12 +181,11 @@ impl Server {
     /// let server = Server::new().route_at("/rooms/{room}", handler(room));
     /// # let _ = server;
     /// ```
-    pub fn route_at<M>(mut self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
-        self.mounts.push(Mount {
-            path: path.into(),
-            route: Box::new(route.into_route()),
-        });
-        self
+    pub fn route_at<M>(self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
+        Self {
+            router: self.router.route_at(path, route),
+            ..self
+        }
     }
 
     /// Registers shared state that handlers take with
@@ -294,9 +198,11 @@ impl Server {
     /// let server = sse_runtime::Server::new().state(Arc::new(Db));
     /// # let _ = server;
     /// ```
-    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.insert(value);
-        self
+    pub fn state<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        Self {
+            router: self.router.state(value),
+            ..self
+        }
     }
 
     /// The heartbeat of every route that does not set its own.
@@ -307,9 +213,11 @@ impl Server {
     /// let server = Server::new().heartbeat(Heartbeat::every(Duration::from_secs(30)));
     /// # drop(server);
     /// ```
-    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
-        self.config.heartbeat = Some(heartbeat);
-        self
+    pub fn heartbeat(self, heartbeat: Heartbeat) -> Self {
+        Self {
+            router: self.router.heartbeat(heartbeat),
+            ..self
+        }
     }
 
     /// No heartbeat, except on routes that set one.
@@ -320,9 +228,11 @@ impl Server {
     /// let server = Server::new().no_heartbeat();
     /// # drop(server);
     /// ```
-    pub fn no_heartbeat(mut self) -> Self {
-        self.config.heartbeat = None;
-        self
+    pub fn no_heartbeat(self) -> Self {
+        Self {
+            router: self.router.no_heartbeat(),
+            ..self
+        }
     }
 
     /// A `retry:` sent first on every stream of routes that do not set their
@@ -334,9 +244,11 @@ impl Server {
     /// let server = Server::new().retry(Duration::from_secs(5));
     /// # drop(server);
     /// ```
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.config.retry = Some(retry);
-        self
+    pub fn retry(self, retry: Duration) -> Self {
+        Self {
+            router: self.router.retry(retry),
+            ..self
+        }
     }
 
     /// How many bytes of encoded events a session may buffer before a send
@@ -349,9 +261,11 @@ impl Server {
     /// let server = Server::new().max_buffered(16 * 1024);
     /// # drop(server);
     /// ```
-    pub fn max_buffered(mut self, bytes: usize) -> Self {
-        self.config.max_buffered = bytes.max(1);
-        self
+    pub fn max_buffered(self, bytes: usize) -> Self {
+        Self {
+            router: self.router.max_buffered(bytes),
+            ..self
+        }
     }
 
     /// The most connections served at once; beyond it, new connections get
@@ -440,9 +354,11 @@ impl Server {
     /// let server = sse_runtime::Server::new().handler_grace(Duration::from_secs(1));
     /// # drop(server);
     /// ```
-    pub fn handler_grace(mut self, grace: Duration) -> Self {
-        self.config.handler_grace = grace;
-        self
+    pub fn handler_grace(self, grace: Duration) -> Self {
+        Self {
+            router: self.router.handler_grace(grace),
+            ..self
+        }
     }
 
     /// Shuts the server down gracefully when `signal` resolves: it stops
@@ -492,7 +408,7 @@ impl Server {
     {
         self.fallback = Some(Arc::new(move |request| {
             let response = fallback(request);
-            Box::pin(async move { response.await.map(ResponseBody::boxed) })
+            Box::pin(async move { response.await.map(Body::boxed) })
         }));
         self
     }
@@ -543,7 +459,7 @@ impl Server {
                     service.call(request).await
                 };
                 match called.await {
-                    Ok(response) => response.map(ResponseBody::boxed),
+                    Ok(response) => response.map(Body::boxed),
                     Err(err) => {
                         let err: BoxError = err.into();
                         tracing::error!(error = %err, "fallback service failed");
@@ -587,13 +503,7 @@ impl Server {
 
     fn build(self) -> Result<(Arc<Running>, Signal), ServeError> {
         let config = self.config;
-        if let Some(retry) = config.retry {
-            Event::new()
-                .retry(retry)
-                .validate()
-                .map_err(ServeError::Retry)?;
-        }
-        let routes = RouteTable::new(self.mounts, &config)?;
+        let router = self.router.build()?;
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -602,12 +512,10 @@ impl Server {
             .max_buf_size(HTTP1_MAX_BUF_SIZE);
         builder.http2().timer(TokioTimer::new());
         let running = Running {
-            routes,
+            router,
             fallback: self.fallback,
             limit: config.max_connections.map(|n| Arc::new(Semaphore::new(n))),
             builder,
-            shutdown: Shutdown::default(),
-            state: Arc::new(self.state),
             config,
         };
         let shutdown = self
@@ -617,14 +525,13 @@ impl Server {
     }
 }
 
-/// The running server, shared by its connection and handler tasks; each
-/// concern's module adds its part (`accept`, `dispatch`, `hyper_path`).
+/// The running server, shared by its connection tasks; each concern's
+/// module adds its part (`accept`, `hyper_path`).
 struct Running {
-    routes: RouteTable,
+    /// Decides every request; its shutdown state is the server's.
+    router: Router,
     fallback: Option<Arc<FallbackFn>>,
     limit: Option<Arc<Semaphore>>,
     builder: auto::Builder<TokioExecutor>,
-    shutdown: Shutdown,
-    state: Arc<Extensions>,
     config: Config,
 }

@@ -2,45 +2,50 @@
 //! starts, and the one place a request's path is matched.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Config, RouteError, ServeError};
+use crate::error::{RouteError, ServeError};
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
 use crate::route::{Rejection, Route};
 
 /// A route as registered: its path pattern and the route.
-pub(super) struct Mount {
-    pub(super) path: String,
-    pub(super) route: Box<dyn Route>,
+pub(crate) struct Mount {
+    pub(crate) path: String,
+    pub(crate) route: Box<dyn Route>,
 }
 
 /// A route with everything resolved that each request needs.
-pub(super) struct CompiledRoute {
-    pub(super) pattern: Arc<str>,
-    pub(super) route: Box<dyn Route>,
-    pub(super) heartbeat: Option<Heartbeat>,
+pub(crate) struct CompiledRoute {
+    pub(crate) pattern: Arc<str>,
+    pub(crate) route: Box<dyn Route>,
+    pub(crate) heartbeat: Option<Heartbeat>,
     /// The `retry:` line every stream starts with, encoded once.
-    pub(super) preamble: Option<Bytes>,
+    pub(crate) preamble: Option<Bytes>,
 }
 
 /// What a path matched: the route and its percent-decoded parameters.
-pub(super) struct Matched<'a> {
-    pub(super) route: &'a CompiledRoute,
-    pub(super) params: Vec<(String, String)>,
+pub(crate) struct Matched<'a> {
+    pub(crate) route: &'a CompiledRoute,
+    pub(crate) params: Vec<(String, String)>,
 }
 
 /// Every route of a server, matched by path.
-pub(super) struct RouteTable {
+pub(crate) struct RouteTable {
     router: matchit::Router<usize>,
     routes: Vec<CompiledRoute>,
 }
 
 impl RouteTable {
-    /// Compiles `mounts` with the server's defaults; the first invalid or
+    /// Compiles `mounts` with the router's defaults; the first invalid or
     /// conflicting path is the error.
-    pub(super) fn new(mounts: Vec<Mount>, config: &Config) -> Result<Self, ServeError> {
+    pub(crate) fn new(
+        mounts: Vec<Mount>,
+        heartbeat: Option<&Heartbeat>,
+        retry: Option<Duration>,
+    ) -> Result<Self, ServeError> {
         let mut router = matchit::Router::new();
         let mut routes = Vec::with_capacity(mounts.len());
         for Mount { path, route } in mounts {
@@ -55,10 +60,8 @@ impl RouteTable {
                 .insert(path.as_str(), routes.len())
                 .map_err(|err| invalid(RouteError::from_insert(err)))?;
             let options = route.options();
-            let heartbeat = options
-                .heartbeat
-                .unwrap_or_else(|| config.heartbeat.clone());
-            let preamble = match options.retry.or(config.retry) {
+            let heartbeat = options.heartbeat.unwrap_or_else(|| heartbeat.cloned());
+            let preamble = match options.retry.or(retry) {
                 Some(retry) => Some(
                     Event::new()
                         .retry(retry)
@@ -77,9 +80,14 @@ impl RouteTable {
         Ok(Self { router, routes })
     }
 
+    /// Every route's path pattern, in registration order.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.routes.iter().map(|route| &*route.pattern)
+    }
+
     /// The route at `path`, if any; a parameter that is not UTF-8 once
     /// percent-decoded refuses the request.
-    pub(super) fn find(&self, path: &str) -> Option<Result<Matched<'_>, Rejection>> {
+    pub(crate) fn find(&self, path: &str) -> Option<Result<Matched<'_>, Rejection>> {
         let matched = self.router.at(path).ok()?;
         let route = &self.routes[*matched.value];
         let params: Result<Vec<_>, _> = matched

@@ -1,6 +1,6 @@
-//! What the server answers: the body of every response, the headers of a
-//! stream's response (one list, for every protocol path), and the short
-//! plain-text answers (rejections, 404, 405, 503).
+//! What the router and the server answer: the body of every response, the
+//! headers of a stream's response (one list, for every protocol path), and
+//! the short plain-text answers (rejections, 404, 405, 503).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -26,8 +26,8 @@ pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
 ];
 
 /// A stream's response, for hyper to write.
-pub(super) fn stream_response(body: StreamBody) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::stream(body));
+pub(crate) fn stream_response(body: StreamBody) -> Response<Body> {
+    let mut response = Response::new(Body::stream(body));
     for (name, value) in STREAM_HEADERS {
         response
             .headers_mut()
@@ -36,8 +36,8 @@ pub(super) fn stream_response(body: StreamBody) -> Response<ResponseBody> {
     response
 }
 
-pub(super) fn text_response(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::full(Bytes::from(format!("{message}\n"))));
+pub(crate) fn text_response(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(Body::full(Bytes::from(format!("{message}\n"))));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
@@ -46,12 +46,12 @@ pub(super) fn text_response(status: StatusCode, message: &str) -> Response<Respo
     response
 }
 
-pub(super) fn rejection_response(rejection: &Rejection) -> Response<ResponseBody> {
+pub(crate) fn rejection_response(rejection: &Rejection) -> Response<Body> {
     text_response(rejection.status(), rejection.message())
 }
 
 /// `405` for a stream route's path asked with another method than `GET`.
-pub(super) fn method_not_allowed() -> Response<ResponseBody> {
+pub(crate) fn method_not_allowed() -> Response<Body> {
     let mut response = text_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "this is an event stream: only GET is allowed",
@@ -62,8 +62,27 @@ pub(super) fn method_not_allowed() -> Response<ResponseBody> {
     response
 }
 
-/// The body of every response the server sends.
-pub(crate) struct ResponseBody(BodyKind);
+/// The body of every response the router and the server send: a stream, a
+/// short text, or a fallback's body.
+///
+/// ```
+/// use http_body::Body as _;
+/// fn is_streaming(response: &http::Response<sse_runtime::router::Body>) -> bool {
+///     !response.body().is_end_stream()
+/// }
+/// ```
+pub struct Body(BodyKind);
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.0 {
+            BodyKind::Stream(_) => "stream",
+            BodyKind::Full(_) => "full",
+            BodyKind::Boxed(_) => "boxed",
+        };
+        f.debug_tuple("Body").field(&kind).finish()
+    }
+}
 
 enum BodyKind {
     Stream(StreamBody),
@@ -71,16 +90,16 @@ enum BodyKind {
     Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
 
-impl ResponseBody {
-    pub(super) fn stream(body: StreamBody) -> Self {
+impl Body {
+    pub(crate) fn stream(body: StreamBody) -> Self {
         Self(BodyKind::Stream(body))
     }
 
-    pub(super) fn full(bytes: Bytes) -> Self {
+    pub(crate) fn full(bytes: Bytes) -> Self {
         Self(BodyKind::Full(Some(bytes)))
     }
 
-    pub(super) fn boxed<B>(body: B) -> Self
+    pub(crate) fn boxed<B>(body: B) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -89,7 +108,7 @@ impl ResponseBody {
     }
 }
 
-impl http_body::Body for ResponseBody {
+impl http_body::Body for Body {
     type Data = Bytes;
     type Error = BoxError;
 

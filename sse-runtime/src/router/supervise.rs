@@ -6,7 +6,7 @@
 //! A handler is dropped, at its next `.await`, in two cases: the stream's
 //! connection is gone (the client left, or the stream ended and was written
 //! out) and the handler has not returned within the grace period
-//! ([`Server::handler_grace`](super::Server::handler_grace)); or the
+//! ([`RouterBuilder::handler_grace`](super::RouterBuilder::handler_grace)); or the
 //! shutdown deadline passed. Cleanup that must run either way belongs in a
 //! `Drop` guard (see [`Session`](crate::Session)).
 
@@ -36,7 +36,7 @@ pin_project_lite::pin_project! {
     /// A handler under supervision: the task spawned for it. A struct polled
     /// by hand, not an `async fn` with `select!`, because it lives as long as
     /// its stream and every byte of it is paid per open stream.
-    pub(super) struct Supervised {
+    pub(crate) struct Supervised {
         running: Option<HandlerFuture>,
         #[pin]
         deadline: WaitForCancellationFutureOwned,

@@ -1,38 +1,38 @@
-//! Dispatch: what a request gets, decided once per request by whichever
-//! protocol path read it. Matching the route, the method check, running the
-//! route's extractors and starting its handler all happen here, exactly once;
-//! the path that decided hands the decision on if another path writes the
-//! answer (see `accept`).
+//! Dispatch: what a request gets, decided once per request by whoever read
+//! it (the router as a service, or one of the server's protocol paths).
+//! Matching the route, the method check, running the route's extractors and
+//! starting its handler all happen here, exactly once; the server's fast
+//! path hands the decision on when hyper writes the answer.
 
 use std::net::SocketAddr;
 
 use http::request::Parts;
 use http::{Method, Response};
 
-use super::response::{method_not_allowed, rejection_response, ResponseBody};
+use super::body::{method_not_allowed, rejection_response, Body};
 use super::routes::Matched;
 use super::supervise::supervise;
-use super::Running;
+use super::Inner;
 use crate::outbox::{Outbox, StreamBody};
 use crate::request::{last_event_id_is_readable, Request};
 use crate::route::Rejection;
 use crate::session::Session;
 
 /// What a request gets.
-pub(super) enum Decision {
+pub(crate) enum Decision {
     /// A stream: its handler is running; serve this body.
     Stream(StreamBody),
     /// A short answer: a rejection, or `405`.
-    Respond(Response<ResponseBody>),
+    Respond(Response<Body>),
     /// No route matches: the fallback's (or `404`), which needs the request's
     /// body, so the parts come back.
     Fallback(Parts),
 }
 
-impl Running {
+impl Inner {
     /// Decides what the request `parts` from `peer` gets; opening a stream
     /// starts its handler.
-    pub(super) fn decide(&self, parts: Parts, peer: SocketAddr) -> Decision {
+    pub(crate) fn decide(&self, parts: Parts, peer: Option<SocketAddr>) -> Decision {
         let matched = match self.routes.find(parts.uri.path()) {
             None => return Decision::Fallback(parts),
             Some(Err(rejection)) => return Decision::Respond(rejection_response(&rejection)),
@@ -53,7 +53,7 @@ impl Running {
         &self,
         matched: Matched<'_>,
         parts: Parts,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
     ) -> Result<StreamBody, Rejection> {
         let Matched { route, params } = matched;
         if !last_event_id_is_readable(&parts.headers) {
@@ -62,9 +62,9 @@ impl Running {
             ));
         }
         let outbox = Outbox::new(
-            Request::new(parts, params, Some(peer), self.state.clone()),
+            Request::new(parts, params, peer, self.state.clone()),
             self.shutdown.drain.child_token(),
-            self.config.max_buffered,
+            self.max_buffered,
             route.preamble.as_ref(),
         );
         let running = route.route.start(Session::new(outbox.clone()))?;
@@ -73,7 +73,7 @@ impl Running {
             outbox.clone(),
             route.pattern.clone(),
             self.shutdown.force.clone(),
-            self.config.handler_grace,
+            self.handler_grace,
         ));
         Ok(StreamBody::new(outbox, route.heartbeat.clone()))
     }

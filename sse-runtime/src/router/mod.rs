@@ -1,0 +1,374 @@
+//! The router: an application's SSE routes, their settings and state, as a
+//! tower [`Service`](tower_service::Service). The one route table and the one
+//! place a request is decided: the [`Server`](crate::Server) is built on it,
+//! and it mounts in any tower-based app, such as axum.
+//!
+//! ```no_run
+//! use sse_runtime::{sse, Router};
+//!
+//! #[sse("/events")]
+//! async fn events(session: EventsSession) -> Result<(), sse_runtime::Error> {
+//!     session.send("hello").await
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let sse = Router::builder().route(events).build()?;
+//! let app = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "the page" }))
+//!     .route_service("/events", sse.clone());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app)
+//!     .with_graceful_shutdown(async move {
+//!         sse_runtime::server::shutdown_signal().await;
+//!         // Tell every stream to end, so that axum's connections can finish.
+//!         sse.shut_down(std::time::Duration::from_secs(5)).await;
+//!     })
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Mounting
+//!
+//! The router matches the request's path as it receives it. With
+//! `route_service("/rooms/{room}", router)` axum passes the whole path, so the
+//! route is declared at `/rooms/{room}`. With `nest_service("/sse", router)`
+//! axum strips `/sse` first, so a route declared at `/rooms/{room}` answers
+//! `/sse/rooms/{room}` and its `room` parameter binds as usual; parameters in
+//! the prefix itself (`nest_service("/{tenant}", ..)`) are axum's and do not
+//! reach the router: declare them in the route's own path and mount it with
+//! `route_service` instead. `fallback_service(router)` serves every path no
+//! axum route takes.
+//!
+//! A request no route matches gets `404`; a method other than `GET` on a
+//! route's path `405` with `Allow: GET`. The client's address is the
+//! [`PeerAddr`] extension of the request, when something (the
+//! [`Server`](crate::Server), or a middleware of yours) put one there.
+//!
+//! # Shutdown
+//!
+//! Streams never end on their own, so a server that waits for its
+//! connections (as `axum::serve` does with graceful shutdown) waits for them:
+//! [`Router::shut_down`] resolves every session's
+//! [`closed`](crate::Session::closed), waits for the handlers to return, and
+//! drops those still running at the deadline.
+
+mod body;
+mod dispatch;
+mod routes;
+pub(crate) mod shutdown;
+mod supervise;
+
+use std::convert::Infallible;
+use std::future::Ready;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Extensions, Response, StatusCode};
+
+pub use body::Body;
+pub(crate) use body::{stream_response, text_response, STREAM_HEADERS};
+pub(crate) use dispatch::Decision;
+
+use self::routes::{Mount, RouteTable};
+use self::shutdown::Shutdown;
+use crate::error::ServeError;
+use crate::event::Event;
+use crate::heartbeat::Heartbeat;
+use crate::request::PeerAddr;
+use crate::route::{IntoRoute, RoutePath};
+#[cfg(doc)]
+use crate::{Request, Session};
+
+/// How many bytes of encoded events a session may buffer before a send waits;
+/// see [`RouterBuilder::max_buffered`].
+///
+/// ```
+/// assert_eq!(sse_runtime::router::DEFAULT_MAX_BUFFERED, 64 * 1024);
+/// ```
+pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
+
+/// An application's SSE routes as a tower `Service`: cheap to clone (clones
+/// share the routes, the state and the open streams). Made with
+/// [`Router::builder`]; see the [module docs](self) for mounting it.
+///
+/// ```
+/// use sse_runtime::{route::handler, Route, Router, Session};
+/// async fn feed(_session: Session) {}
+/// let router = Router::builder().route(handler(feed).at("/feed")).build()?;
+/// # let _ = router;
+/// # Ok::<(), sse_runtime::ServeError>(())
+/// ```
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) routes: RouteTable,
+    pub(crate) state: Arc<Extensions>,
+    pub(crate) max_buffered: usize,
+    pub(crate) handler_grace: Duration,
+    pub(crate) shutdown: Shutdown,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("routes", &self.inner.routes.patterns().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// A builder with no routes and the defaults: a heartbeat every 15 s, no
+    /// initial retry, 64 KiB buffered per session, 5 s for a handler to
+    /// return once its client is gone.
+    ///
+    /// ```
+    /// let builder = sse_runtime::Router::builder();
+    /// # let _ = builder;
+    /// ```
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder {
+            mounts: Vec::new(),
+            heartbeat: Some(Heartbeat::default()),
+            retry: None,
+            max_buffered: DEFAULT_MAX_BUFFERED,
+            handler_grace: Duration::from_secs(5),
+            state: Extensions::new(),
+        }
+    }
+
+    /// Ends every stream: each session's [`Session::closed`] resolves (sends
+    /// still work, so a handler can say goodbye), new requests get streams
+    /// that are closed at once, and this waits up to `deadline` for the
+    /// handlers to return, then drops those still running.
+    ///
+    /// ```no_run
+    /// # async fn f(router: sse_runtime::Router) {
+    /// router.shut_down(std::time::Duration::from_secs(5)).await;
+    /// # }
+    /// ```
+    pub async fn shut_down(&self, deadline: Duration) {
+        self.inner.shutdown.run(deadline).await;
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl<B> tower_service::Service<http::Request<B>> for Router {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // A stream request has no body worth reading: it is dropped here.
+        let (parts, _body) = request.into_parts();
+        let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
+        let response = match self.inner.decide(parts, peer) {
+            Decision::Stream(body) => stream_response(body),
+            Decision::Respond(response) => response,
+            Decision::Fallback(_) => text_response(StatusCode::NOT_FOUND, "not found"),
+        };
+        std::future::ready(Ok(response))
+    }
+}
+
+/// Configures a [`Router`]: its routes, their defaults and shared state.
+/// Invalid or conflicting paths and settings are reported by
+/// [`build`](Self::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_runtime::{route::handler, Heartbeat, Route, Router, Session};
+///
+/// async fn feed(_session: Session) {}
+///
+/// let router = Router::builder()
+///     .route(handler(feed).at("/feed"))
+///     .heartbeat(Heartbeat::every(Duration::from_secs(20)))
+///     .retry(Duration::from_secs(5))
+///     .build()?;
+/// # let _ = router;
+/// # Ok::<(), sse_runtime::ServeError>(())
+/// ```
+#[must_use = "a builder does nothing until `build`"]
+pub struct RouterBuilder {
+    mounts: Vec<Mount>,
+    heartbeat: Option<Heartbeat>,
+    retry: Option<Duration>,
+    max_buffered: usize,
+    handler_grace: Duration,
+    state: Extensions,
+}
+
+impl std::fmt::Debug for RouterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterBuilder")
+            .field(
+                "routes",
+                &self.mounts.iter().map(|m| &m.path).collect::<Vec<_>>(),
+            )
+            .field("heartbeat", &self.heartbeat)
+            .field("retry", &self.retry)
+            .field("max_buffered", &self.max_buffered)
+            .field("handler_grace", &self.handler_grace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RouterBuilder {
+    /// Registers a route at its own path.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Route, Router, Session};
+    /// async fn feed(_session: Session) {}
+    /// let builder = Router::builder().route(handler(feed).at("/feed"));
+    /// # let _ = builder;
+    /// ```
+    pub fn route<M, R>(self, route: R) -> Self
+    where
+        R: IntoRoute<M>,
+        R::Route: RoutePath,
+    {
+        let route = route.into_route();
+        let path = route.path().to_owned();
+        self.route_at(path, route)
+    }
+
+    /// Registers a route at `path`, which may contain `{param}` segments.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Router, Session};
+    /// async fn room(_session: Session) {}
+    /// let builder = Router::builder().route_at("/rooms/{room}", handler(room));
+    /// # let _ = builder;
+    /// ```
+    pub fn route_at<M>(mut self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
+        self.mounts.push(Mount {
+            path: path.into(),
+            route: Box::new(route.into_route()),
+        });
+        self
+    }
+
+    /// Registers shared state that handlers take with
+    /// [`State<T>`](crate::extract::State) or [`Request::state`], one value per
+    /// type (a second value of the same type replaces the first).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// struct Db;
+    /// let builder = sse_runtime::Router::builder().state(Arc::new(Db));
+    /// # let _ = builder;
+    /// ```
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// The heartbeat of every route that does not set its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::{Heartbeat, Router};
+    /// let builder = Router::builder().heartbeat(Heartbeat::every(Duration::from_secs(30)));
+    /// # let _ = builder;
+    /// ```
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = Some(heartbeat);
+        self
+    }
+
+    /// No heartbeat, except on routes that set one.
+    ///
+    /// ```
+    /// let builder = sse_runtime::Router::builder().no_heartbeat();
+    /// # let _ = builder;
+    /// ```
+    pub fn no_heartbeat(mut self) -> Self {
+        self.heartbeat = None;
+        self
+    }
+
+    /// A `retry:` sent first on every stream of routes that do not set their
+    /// own, telling clients how long to wait before reconnecting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::Router::builder().retry(Duration::from_secs(5));
+    /// # let _ = builder;
+    /// ```
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// How many bytes of encoded events a session may buffer before a send
+    /// waits for the connection (default 64 KiB). A single larger event is
+    /// still accepted when the buffer is empty.
+    ///
+    /// ```
+    /// let builder = sse_runtime::Router::builder().max_buffered(16 * 1024);
+    /// # let _ = builder;
+    /// ```
+    pub fn max_buffered(mut self, bytes: usize) -> Self {
+        self.max_buffered = bytes.max(1);
+        self
+    }
+
+    /// How long a handler may run on once its stream's connection is gone
+    /// (the client left, or the stream was closed and written out) before it
+    /// is cancelled: dropped at its next `.await` (default 5 s). A handler
+    /// that waits on [`Session::closed`] or sends returns long before; this
+    /// ends one that does neither, which would otherwise live until
+    /// shutdown. Run cleanup that must happen either way from a `Drop` guard
+    /// (see [`Session`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::Router::builder().handler_grace(Duration::from_secs(1));
+    /// # let _ = builder;
+    /// ```
+    pub fn handler_grace(mut self, grace: Duration) -> Self {
+        self.handler_grace = grace;
+        self
+    }
+
+    /// The router; fails on the first invalid or conflicting path, or a
+    /// retry that cannot be sent.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Router, ServeError, Session};
+    /// async fn feed(_session: Session) {}
+    /// let err = Router::builder().route_at("feed", handler(feed)).build().unwrap_err();
+    /// assert!(matches!(err, ServeError::Route { .. }));
+    /// ```
+    pub fn build(self) -> Result<Router, ServeError> {
+        if let Some(retry) = self.retry {
+            Event::new()
+                .retry(retry)
+                .validate()
+                .map_err(ServeError::Retry)?;
+        }
+        let routes = RouteTable::new(self.mounts, self.heartbeat.as_ref(), self.retry)?;
+        let inner = Inner {
+            routes,
+            state: Arc::new(self.state),
+            max_buffered: self.max_buffered,
+            handler_grace: self.handler_grace,
+            shutdown: Shutdown::default(),
+        };
+        Ok(Router {
+            inner: Arc::new(inner),
+        })
+    }
+}
