@@ -18,10 +18,10 @@ mod common;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use sse_runtime::extract::{LastEventId, Query, State};
 use sse_runtime::hub::Hub;
+use sse_runtime::server::RequestBody;
 use sse_runtime::{sse, Server};
 
 /// Someone opened the page.
@@ -112,7 +112,7 @@ impl Drop for Presence {
 }
 
 /// Serves the page and takes posted messages.
-async fn site(room: Hub<ChatRoute>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn site(room: Hub<ChatRoute>, request: Request<RequestBody>) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/") => {
             let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));

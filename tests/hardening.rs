@@ -193,7 +193,9 @@ async fn guarded(session: GuardedSession, _who: Counted) -> Result<(), sse_runti
 
 #[tokio::test]
 async fn every_request_is_extracted_exactly_once_on_every_path() {
-    async fn page(_request: http::Request<hyper::body::Incoming>) -> http::Response<String> {
+    async fn page(
+        _request: http::Request<sse_runtime::server::RequestBody>,
+    ) -> http::Response<String> {
         http::Response::new("page".to_owned())
     }
     let count = Arc::new(AtomicUsize::new(0));

@@ -15,7 +15,7 @@ use support::http::{open_on, start, Via};
 use tokio::sync::mpsc;
 
 /// The page a keep-alive connection asks for before its stream.
-async fn page(_request: http::Request<hyper::body::Incoming>) -> http::Response<String> {
+async fn page(_request: http::Request<sse_runtime::server::RequestBody>) -> http::Response<String> {
     http::Response::new("<script>new EventSource('/events')</script>".to_owned())
 }
 

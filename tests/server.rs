@@ -615,7 +615,9 @@ async fn shutdown_is_immediate_when_nothing_is_open() {
 
 #[tokio::test]
 async fn fallbacks_serve_everything_that_is_not_a_stream() {
-    async fn page(request: http::Request<hyper::body::Incoming>) -> http::Response<String> {
+    async fn page(
+        request: http::Request<sse_runtime::server::RequestBody>,
+    ) -> http::Response<String> {
         let peer = request.extensions().get::<sse_runtime::PeerAddr>();
         http::Response::new(format!("page {} {}", request.uri().path(), peer.is_some()))
     }
@@ -639,7 +641,7 @@ async fn fallbacks_serve_everything_that_is_not_a_stream() {
 
     #[derive(Clone)]
     struct Failing;
-    impl tower_service::Service<http::Request<hyper::body::Incoming>> for Failing {
+    impl tower_service::Service<http::Request<sse_runtime::server::RequestBody>> for Failing {
         type Response = http::Response<String>;
         type Error = std::io::Error;
         type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
@@ -649,7 +651,10 @@ async fn fallbacks_serve_everything_that_is_not_a_stream() {
         ) -> std::task::Poll<Result<(), Self::Error>> {
             std::task::Poll::Ready(Ok(()))
         }
-        fn call(&mut self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        fn call(
+            &mut self,
+            request: http::Request<sse_runtime::server::RequestBody>,
+        ) -> Self::Future {
             std::future::ready(match request.uri().path() {
                 "/ok" => Ok(http::Response::new("service".to_owned())),
                 _ => Err(std::io::Error::other("broken")),

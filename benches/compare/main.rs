@@ -5,7 +5,8 @@
 //!
 //! `BENCH_RUNS` (default 5) sets the runs per server; `BENCH_ONLY=S2,S5`
 //! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations;
-//! `BENCH_PIN=0` stops pinning the server to CPU 0 and the load generator to
+//! `BENCH_LAYER=1` gives the project's server a pass-through tower layer (what
+//! a layer costs); `BENCH_PIN=0` stops pinning the server to CPU 0 and the load generator to
 //! CPU 1 (with `taskset`).
 
 mod load;

@@ -126,23 +126,28 @@ pub mod project {
             // The whole run fits in the history: every event is delivered.
             let hub = Hub::<BroadcastRoute>::builder().history(1 << 16).build();
             let control = hub.clone();
-            Server::new()
+            let server = Server::new()
                 .state(hub)
                 .route(broadcast)
                 .route(hot)
-                .fallback(move |request: http::Request<hyper::body::Incoming>| {
-                    let hub = control.clone();
-                    async move { control_response(&hub, &request) }
-                })
-                .serve_on(listener)
-                .await
-                .expect("serves");
+                .fallback(
+                    move |request: http::Request<sse_runtime::server::RequestBody>| {
+                        let hub = control.clone();
+                        async move { control_response(&hub, &request) }
+                    },
+                );
+            // What a layer costs: `BENCH_LAYER=1` adds one that does nothing.
+            let server = match std::env::var("BENCH_LAYER").as_deref() {
+                Ok("1") => server.layer(tower_layer::Identity::new()),
+                _ => server,
+            };
+            server.serve_on(listener).await.expect("serves");
         });
     }
 
     fn control_response(
         hub: &Hub<BroadcastRoute>,
-        request: &http::Request<hyper::body::Incoming>,
+        request: &http::Request<sse_runtime::server::RequestBody>,
     ) -> http::Response<String> {
         let query = request.uri().query().unwrap_or_default();
         let body = match request.uri().path() {

@@ -30,7 +30,7 @@ pub(crate) fn last_event_id_is_readable(headers: &HeaderMap) -> bool {
 ///
 /// ```
 /// use sse_runtime::PeerAddr;
-/// async fn page(request: http::Request<hyper::body::Incoming>) -> http::Response<String> {
+/// async fn page(request: http::Request<sse_runtime::server::RequestBody>) -> http::Response<String> {
 ///     let peer = request.extensions().get::<PeerAddr>().map(|p| p.0);
 ///     http::Response::new(format!("hello {peer:?}"))
 /// }

@@ -73,6 +73,13 @@ pub(crate) fn method_not_allowed() -> Response<Body> {
 /// ```
 pub struct Body(BodyKind);
 
+/// An empty body, as layers answer by themselves (a CORS preflight, a `401`).
+impl Default for Body {
+    fn default() -> Self {
+        Self(BodyKind::Full(None))
+    }
+}
+
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match &self.0 {
@@ -99,12 +106,25 @@ impl Body {
         Self(BodyKind::Full(Some(bytes)))
     }
 
+    /// `body` as a `Body`: boxed, unless it is one already (what a layer
+    /// that keeps the body type, such as CORS, hands back), so a stream is
+    /// not wrapped once more per layer.
     pub(crate) fn boxed<B>(body: B) -> Self
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        Self(BodyKind::Boxed(body.map_err(Into::into).boxed_unsync()))
+        let mut body = Some(body);
+        if let Some(ours) = (&mut body as &mut dyn std::any::Any).downcast_mut::<Option<Self>>() {
+            if let Some(ours) = ours.take() {
+                return ours;
+            }
+        }
+        match body {
+            Some(body) => Self(BodyKind::Boxed(body.map_err(Into::into).boxed_unsync())),
+            // Taken only when it was a `Body`, which returned above.
+            None => Self::default(),
+        }
     }
 }
 
@@ -141,5 +161,18 @@ impl http_body::Body for Body {
             }
             BodyKind::Boxed(body) => body.size_hint(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_handed_back_by_a_layer_is_not_boxed_again() {
+        let body = Body::boxed(Body::full(Bytes::from_static(b"x")));
+        assert!(matches!(body.0, BodyKind::Full(Some(_))));
+        let other = Body::boxed(http_body_util::Full::new(Bytes::from_static(b"x")));
+        assert!(matches!(other.0, BodyKind::Boxed(_)));
     }
 }

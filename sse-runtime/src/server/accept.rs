@@ -18,11 +18,15 @@ use http::StatusCode;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
+use tower::ServiceExt as _;
 
 use super::fast_path;
 use super::hyper_path::{Decided, Rewind};
+use super::service::{HttpService, RequestBody};
 use super::{Running, Signal};
+use crate::request::PeerAddr;
 use crate::router::text_response;
+use crate::router::Body;
 use crate::router::Decision;
 
 impl Running {
@@ -38,7 +42,10 @@ impl Running {
             }
         }
         drop(listener);
-        self.router.shut_down(self.config.shutdown_deadline).await;
+        self.dispatch
+            .router
+            .shut_down(self.config.shutdown_deadline)
+            .await;
     }
 
     fn accept(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
@@ -47,16 +54,12 @@ impl Running {
             Some(limit) => match limit.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
                 Err(_) => {
-                    self.router
-                        .inner()
-                        .shutdown
-                        .tasks
-                        .spawn(self.clone().refuse(stream));
+                    self.shutdown().tasks.spawn(self.clone().refuse(stream));
                     return;
                 }
             },
         };
-        let tasks = self.router.inner().shutdown.tasks.clone();
+        let tasks = self.shutdown().tasks.clone();
         tasks.spawn(async move {
             self.connection(stream, peer).await;
             drop(permit);
@@ -74,37 +77,84 @@ impl Running {
                 tracing::debug!(%peer, "no request headers within the timeout; closing");
                 return;
             }
-            () = self.router.inner().shutdown.drain.cancelled() => return,
-            () = self.router.inner().shutdown.force.cancelled() => return,
+            () = self.shutdown().drain.cancelled() => return,
+            () = self.shutdown().force.cancelled() => return,
         };
         let Some(head) = head else {
             return;
         };
+        let timeout = self.config.write_timeout;
         let mut decided = None;
         if let Some(request) = fast_path::parse(&head) {
-            match self.router.inner().decide(request.parts, Some(peer)) {
-                Decision::Stream(body) => {
-                    drop(head);
-                    let timeout = self.config.write_timeout;
-                    let shutdown = &self.router.inner().shutdown;
-                    fast_path::serve_stream(
-                        stream,
-                        body,
-                        timeout,
-                        &shutdown.drain,
-                        &shutdown.force,
-                    )
-                    .await;
-                    return;
+            match &self.layered {
+                None => match self.router().decide(request.parts, Some(peer)) {
+                    Decision::Stream(body) => {
+                        drop(head);
+                        let (head, shutdown) = (fast_path::stream_head(), self.shutdown());
+                        let (drain, force) = (&shutdown.drain, &shutdown.force);
+                        fast_path::serve_stream(stream, head, body, timeout, drain, force).await;
+                        return;
+                    }
+                    Decision::Respond(response) => {
+                        decided = Some(Decided::Respond(Box::new(response)));
+                    }
+                    Decision::Fallback(_) => decided = Some(Decided::Fallback),
+                },
+                // The layers see the request first; a stream they let through
+                // is still written here, with whatever headers they gave it.
+                Some(layered) => {
+                    let through = self.through_layers(layered.clone(), request.parts, peer);
+                    match through.await {
+                        None => return,
+                        Some(Ok((head, body))) => {
+                            let shutdown = self.shutdown();
+                            let (drain, force) = (&shutdown.drain, &shutdown.force);
+                            let serve =
+                                fast_path::serve_stream(stream, head, body, timeout, drain, force);
+                            serve.await;
+                            return;
+                        }
+                        Some(Err(response)) => decided = Some(Decided::Respond(Box::new(response))),
+                    }
                 }
-                Decision::Respond(response) => {
-                    decided = Some(Decided::Respond(Box::new(response)));
-                }
-                Decision::Fallback(_) => decided = Some(Decided::Fallback),
             }
         }
-        let io = Rewind::new(head, stream, self.config.write_timeout);
-        self.serve_hyper(io, peer, head_deadline, decided).await;
+        let io = Rewind::new(head, stream, timeout);
+        // Boxed: hyper's connection state is large, and a stream on the fast
+        // path (the common case, idle for hours) should not carry its space.
+        Box::pin(self.serve_hyper(io, peer, head_deadline, decided)).await;
+    }
+
+    /// Calls the layered service for a request the fast path read: a stream
+    /// comes back as its head and body, anything else as the response for
+    /// hyper to write; `None` at the shutdown deadline.
+    async fn through_layers(
+        &self,
+        layered: HttpService,
+        parts: http::request::Parts,
+        peer: SocketAddr,
+    ) -> Option<Result<(bytes::Bytes, Body), http::Response<Body>>> {
+        let mut request = http::Request::from_parts(parts, RequestBody::default());
+        request.extensions_mut().insert(PeerAddr(peer));
+        let response = tokio::select! {
+            response = layered.oneshot(request) => match response {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
+            () = self.shutdown().force.cancelled() => return None,
+        };
+        if !fast_path::is_stream(&response) {
+            return Some(Err(response));
+        }
+        // The head is written from the response's parts, which are dropped
+        // here: the stream keeps only its body.
+        let (parts, body) = response.into_parts();
+        let headers = parts.headers.iter();
+        let head = fast_path::response_head(
+            parts.status,
+            headers.map(|(name, value)| (name.as_str(), value.as_bytes())),
+        );
+        Some(Ok((head, body)))
     }
 
     /// Answers a connection over the limit with 503, then closes it.
@@ -122,7 +172,7 @@ impl Running {
         let conn = self.builder.serve_connection(TokioIo::new(stream), service);
         tokio::select! {
             _ = tokio::time::timeout(self.config.header_read_timeout, conn) => {}
-            () = self.router.inner().shutdown.force.cancelled() => {}
+            () = self.shutdown().force.cancelled() => {}
         }
     }
 }

@@ -28,7 +28,6 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::write_timeout::WriteTimeout;
-use crate::outbox::StreamBody;
 use crate::router::STREAM_HEADERS;
 
 /// The most a request head may take before it is left to hyper (which
@@ -138,18 +137,54 @@ pub(super) fn parse(head: &[u8]) -> Option<StreamRequest> {
     Some(StreamRequest { parts })
 }
 
-/// The response head of a stream: always `connection: close`, since the
-/// connection is the stream's for its whole life.
-fn response_head() -> Bytes {
-    let mut head = String::from("HTTP/1.1 200 OK\r\n");
-    for (name, value) in STREAM_HEADERS {
-        head.push_str(&format!("{name}: {value}\r\n"));
+/// A stream's response head: `status`, `headers`, then always
+/// `connection: close` (the connection is the stream's for its whole life)
+/// and chunked framing. Headers that are about the connection or the framing
+/// (which this path decides) are left out, whoever set them.
+pub(super) fn response_head<'a>(
+    status: http::StatusCode,
+    headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Bytes {
+    const OURS: [&str; 6] = [
+        "connection",
+        "transfer-encoding",
+        "content-length",
+        "keep-alive",
+        "upgrade",
+        "date",
+    ];
+    let mut head = Vec::with_capacity(256);
+    let reason = status.canonical_reason().unwrap_or("");
+    head.extend_from_slice(format!("HTTP/1.1 {} {reason}\r\n", status.as_u16()).as_bytes());
+    for (name, value) in headers {
+        if OURS.iter().any(|ours| name.eq_ignore_ascii_case(ours)) {
+            continue;
+        }
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
     }
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    head.push_str(&format!(
-        "connection: close\r\ntransfer-encoding: chunked\r\ndate: {date}\r\n\r\n"
-    ));
+    head.extend_from_slice(
+        format!("connection: close\r\ntransfer-encoding: chunked\r\ndate: {date}\r\n\r\n")
+            .as_bytes(),
+    );
     Bytes::from(head)
+}
+
+/// Whether `response` is a stream this path writes: `200` with
+/// `text/event-stream` (what a layer answers by itself goes to hyper).
+pub(super) fn is_stream<B>(response: &http::Response<B>) -> bool {
+    let content_type = response.headers().get(http::header::CONTENT_TYPE);
+    response.status() == http::StatusCode::OK
+        && content_type.is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
+}
+
+/// The head of a stream the router opened, with no layer in between.
+pub(super) fn stream_head() -> Bytes {
+    let headers = STREAM_HEADERS.map(|(name, value)| (name, value.as_bytes()));
+    response_head(http::StatusCode::OK, headers)
 }
 
 /// Writes the response and the stream's frames, chunked, until the stream
@@ -158,13 +193,16 @@ fn response_head() -> Bytes {
 /// A client that takes nothing for `write_timeout` is dropped. Once the
 /// server is `draining`, a finished stream's connection closes without
 /// waiting for the client.
-pub(super) async fn serve_stream(
+pub(super) async fn serve_stream<B>(
     stream: TcpStream,
-    body: StreamBody,
+    head: Bytes,
+    body: B,
     write_timeout: Option<Duration>,
     draining: &CancellationToken,
     force: &CancellationToken,
-) {
+) where
+    B: Body<Data = Bytes> + Unpin,
+{
     let mut connection = StreamConnection {
         stream,
         body,
@@ -173,7 +211,7 @@ pub(super) async fn serve_stream(
         write_timeout: WriteTimeout::new(write_timeout),
         discarded: 0,
     };
-    connection.out.bufs.push(response_head());
+    connection.out.bufs.push(head);
     // Made once and kept: a delivery is one wake-up and one poll of this,
     // with no futures built and torn down around it.
     let force = force.cancelled();
@@ -224,10 +262,11 @@ enum Done {
 }
 
 /// A connection serving one stream: the socket, the stream's body, and what
-/// waits to be written.
-struct StreamConnection {
+/// waits to be written. Generic over the body so that the common case (a
+/// stream the router opened, no layer in between) polls it directly.
+struct StreamConnection<B> {
     stream: TcpStream,
-    body: StreamBody,
+    body: B,
     out: Outgoing,
     /// The body ended; the last chunk is queued.
     finished: bool,
@@ -236,7 +275,7 @@ struct StreamConnection {
     discarded: usize,
 }
 
-impl StreamConnection {
+impl<B: Body<Data = Bytes> + Unpin> StreamConnection<B> {
     /// Writes what is ready; ready when the connection is done with.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
         if client_left(&self.stream, cx, &mut self.discarded) {
@@ -273,6 +312,9 @@ impl StreamConnection {
                         self.out.chunk(data);
                     }
                 }
+                // A layer's body failed: the stream cannot go on, and ending
+                // it with the last chunk would say it ended well.
+                Poll::Ready(Some(Err(_))) => return Poll::Ready(Done::Gone),
                 Poll::Ready(None) => {
                     self.out.bufs.push(Bytes::from_static(b"0\r\n\r\n"));
                     self.finished = true;

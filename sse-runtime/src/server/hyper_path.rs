@@ -12,18 +12,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use http::{Response, StatusCode};
+use http::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::service::RequestBody;
 use super::write_timeout::WriteTimeout;
 use super::Running;
 use crate::request::PeerAddr;
-use crate::router::Decision;
-use crate::router::{stream_response, text_response, Body};
+use tower_service::Service as _;
+
+use crate::router::{Body, Decision};
 
 /// What the fast path already decided for the connection's first request,
 /// so that hyper answers it without matching or extracting again.
@@ -89,11 +91,11 @@ impl Running {
                     tracing::debug!(%peer, "no request headers within the timeout; closing");
                     return;
                 }
-                () = self.router.inner().shutdown.drain.cancelled(), if !draining => {
+                () = self.shutdown().drain.cancelled(), if !draining => {
                     draining = true;
                     conn.as_mut().graceful_shutdown();
                 }
-                () = self.router.inner().shutdown.force.cancelled() => return,
+                () = self.shutdown().force.cancelled() => return,
             }
         }
     }
@@ -104,23 +106,20 @@ impl Running {
         peer: SocketAddr,
         decided: Option<Decided>,
     ) -> Response<Body> {
-        let (parts, body) = request.into_parts();
-        let decision = match decided {
-            Some(Decided::Respond(response)) => return *response,
-            Some(Decided::Fallback) => Decision::Fallback(parts),
-            None => self.router.inner().decide(parts, Some(peer)),
+        let mut request = request.map(RequestBody::from);
+        request.extensions_mut().insert(PeerAddr(peer));
+        let answered = match (decided, &self.layered) {
+            (Some(Decided::Respond(response)), _) => return *response,
+            (Some(Decided::Fallback), _) => {
+                let (parts, body) = request.into_parts();
+                self.dispatch.answer(Decision::Fallback(parts), body)
+            }
+            (None, Some(layered)) => layered.clone().call(request),
+            (None, None) => self.dispatch.respond(request),
         };
-        match decision {
-            Decision::Stream(body) => stream_response(body),
-            Decision::Respond(response) => response,
-            Decision::Fallback(parts) => match &self.fallback {
-                Some(fallback) => {
-                    let mut request = http::Request::from_parts(parts, body);
-                    request.extensions_mut().insert(PeerAddr(peer));
-                    fallback(request).await
-                }
-                None => text_response(StatusCode::NOT_FOUND, "not found"),
-            },
+        match answered.await {
+            Ok(response) => response,
+            Err(never) => match never {},
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The server: routes requests to SSE handlers over HTTP/1.1 and HTTP/2.
+//! The server: a listener, its connections, and a [`Router`] that decides
+//! every request, over HTTP/1.1 and HTTP/2.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -32,8 +33,9 @@
 //! An HTTP/1.1 `GET` of a stream is served without hyper's per-connection
 //! buffers (the server reads the head, then writes the chunked stream straight
 //! from the session's bytes, with `Connection: close`): an idle stream costs
-//! about 6 KB instead of about 22 KB. Everything else (HTTP/2, HTTP/1.0, other
-//! methods, the fallback) is served by hyper. When such a stream ends, the
+//! about 6 KB instead of about 22 KB, and its [layers](Server::layer) see the
+//! request first. Everything else (HTTP/2, HTTP/1.0, other methods, the
+//! fallback) is served by hyper. When such a stream ends, the
 //! server closes its side and waits up to 2 s for the client to close its
 //! own (not once shutdown has begun), so that bytes the client sent during
 //! the stream cannot make the connection reset before it read the end.
@@ -41,6 +43,7 @@
 mod accept;
 mod fast_path;
 mod hyper_path;
+mod service;
 mod signal;
 mod write_timeout;
 
@@ -50,8 +53,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use hyper::body::Incoming;
+use http::Response;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -59,10 +61,14 @@ use tokio::sync::Semaphore;
 
 pub use signal::shutdown_signal;
 
+pub use self::service::{HttpService, RequestBody};
+
+use self::service::{Dispatch, Normalize, Wrap};
 use crate::error::{BoxError, ServeError};
 use crate::heartbeat::Heartbeat;
 use crate::route::{IntoRoute, RoutePath};
-use crate::router::{text_response, Body, Router, RouterBuilder};
+use crate::router::shutdown::Shutdown;
+use crate::router::{Body, Router, RouterBuilder};
 #[cfg(doc)]
 use crate::{PeerAddr, Request, Session};
 
@@ -93,6 +99,8 @@ pub struct Server {
     router: RouterBuilder,
     config: Config,
     fallback: Option<Arc<FallbackFn>>,
+    /// Applied in order: the last one added is the outermost.
+    layers: Vec<Wrap>,
     shutdown: Option<Signal>,
 }
 
@@ -108,7 +116,7 @@ struct Config {
     shutdown_deadline: Duration,
 }
 
-type FallbackFn = dyn Fn(http::Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
+pub(super) type FallbackFn = dyn Fn(http::Request<RequestBody>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
     + Send
     + Sync;
 
@@ -148,6 +156,7 @@ impl Server {
                 shutdown_deadline: Duration::from_secs(5),
             },
             fallback: None,
+            layers: Vec::new(),
             shutdown: None,
         }
     }
@@ -390,9 +399,9 @@ impl Server {
     ///
     /// ```
     /// use http::{Request, Response};
-    /// use hyper::body::Incoming;
-    ///
-    /// async fn page(_request: Request<Incoming>) -> Response<String> {
+    /// use sse_runtime::server::RequestBody;
+    ///     ///
+    /// async fn page(_request: Request<RequestBody>) -> Response<String> {
     ///     Response::new("<script>new EventSource('/events')</script>".to_owned())
     /// }
     ///
@@ -401,7 +410,7 @@ impl Server {
     /// ```
     pub fn fallback<F, Fut, B>(mut self, fallback: F) -> Self
     where
-        F: Fn(http::Request<Incoming>) -> Fut + Send + Sync + 'static,
+        F: Fn(http::Request<RequestBody>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Response<B>> + Send + 'static,
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -419,19 +428,19 @@ impl Server {
     /// ```
     /// use std::convert::Infallible;
     /// use http::{Request, Response};
-    /// use hyper::body::Incoming;
-    ///
+    /// use sse_runtime::server::RequestBody;
+    ///     ///
     /// #[derive(Clone)]
     /// struct Hello;
     ///
-    /// impl tower_service::Service<Request<Incoming>> for Hello {
+    /// impl tower_service::Service<Request<RequestBody>> for Hello {
     ///     type Response = Response<String>;
     ///     type Error = Infallible;
     ///     type Future = std::future::Ready<Result<Response<String>, Infallible>>;
     ///     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
     ///         std::task::Poll::Ready(Ok(()))
     ///     }
-    ///     fn call(&mut self, _: Request<Incoming>) -> Self::Future {
+    ///     fn call(&mut self, _: Request<RequestBody>) -> Self::Future {
     ///         std::future::ready(Ok(Response::new("hello".to_owned())))
     ///     }
     /// }
@@ -439,9 +448,9 @@ impl Server {
     /// let server = sse_runtime::Server::new().fallback_service(Hello);
     /// # let _ = server;
     /// ```
-    pub fn fallback_service<S, B>(self, service: S) -> Self
+    pub fn fallback_service<S, B>(mut self, service: S) -> Self
     where
-        S: tower_service::Service<http::Request<Incoming>, Response = Response<B>>
+        S: tower_service::Service<http::Request<RequestBody>, Response = Response<B>>
             + Clone
             + Send
             + Sync
@@ -451,23 +460,55 @@ impl Server {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        self.fallback(move |request| {
-            let mut service = service.clone();
-            async move {
-                let called = async {
-                    std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-                    service.call(request).await
-                };
-                match called.await {
-                    Ok(response) => response.map(Body::boxed),
-                    Err(err) => {
-                        let err: BoxError = err.into();
-                        tracing::error!(error = %err, "fallback service failed");
-                        text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
-                    }
+        self.fallback = Some(Arc::new(move |request| {
+            let mut service = Normalize(service.clone());
+            Box::pin(async move {
+                match tower_service::Service::call(&mut service, request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
                 }
-            }
-        })
+            })
+        }));
+        self
+    }
+
+    /// Wraps the SSE routes and the fallback alike in a tower layer (CORS,
+    /// tracing, a timeout, authentication, ...). A layer sees every request
+    /// before its stream starts: one that answers by itself (a `401`, a CORS
+    /// preflight) starts no handler. The last layer added is the outermost.
+    ///
+    /// Streams keep the HTTP/1.1 fast path: the fast path calls the layered
+    /// service for a connection's first request and writes the stream it
+    /// answers with the head the layers gave it (any other answer, such as a
+    /// `401`, is written by hyper, keeping the connection). A layer costs a
+    /// little memory per idle stream and a little CPU per delivery (measured
+    /// in `BENCHMARKS.md`, "What a layer costs"); fallback and layers see a
+    /// [`RequestBody`], which is empty for what the fast path read.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[derive(Clone)] struct PassThrough;
+    /// # impl<S> tower_layer::Layer<S> for PassThrough { type Service = S; fn layer(&self, s: S) -> S { s } }
+    /// let server = sse_runtime::Server::new().layer(PassThrough);
+    /// # drop(server);
+    /// ```
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<HttpService> + Send + 'static,
+        L::Service: tower_service::Service<http::Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Future: Send + 'static,
+        <L::Service as tower_service::Service<http::Request<RequestBody>>>::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.layers.push(Box::new(move |inner: HttpService| {
+            HttpService::new(Normalize(layer.layer(inner)))
+        }));
+        self
     }
 
     /// Binds `addr` and serves until the shutdown signal (forever without
@@ -511,9 +552,24 @@ impl Server {
             .header_read_timeout(config.header_read_timeout)
             .max_buf_size(HTTP1_MAX_BUF_SIZE);
         builder.http2().timer(TokioTimer::new());
-        let running = Running {
+        let dispatch = Dispatch {
             router,
             fallback: self.fallback,
+        };
+        let layered = match self.layers.is_empty() {
+            true => None,
+            false => {
+                let base = HttpService::new(dispatch.clone());
+                Some(
+                    self.layers
+                        .into_iter()
+                        .fold(base, |service, wrap| wrap(service)),
+                )
+            }
+        };
+        let running = Running {
+            dispatch,
+            layered,
             limit: config.max_connections.map(|n| Arc::new(Semaphore::new(n))),
             builder,
             config,
@@ -528,10 +584,25 @@ impl Server {
 /// The running server, shared by its connection tasks; each concern's
 /// module adds its part (`accept`, `hyper_path`).
 struct Running {
-    /// Decides every request; its shutdown state is the server's.
-    router: Router,
-    fallback: Option<Arc<FallbackFn>>,
+    /// The router (which decides every request; its shutdown state is the
+    /// server's) and the fallback.
+    dispatch: Dispatch,
+    /// The same behind the user's layers, if there are any.
+    layered: Option<HttpService>,
     limit: Option<Arc<Semaphore>>,
     builder: auto::Builder<TokioExecutor>,
     config: Config,
+}
+
+impl Running {
+    /// The shutdown state: the router's, which tracks the server's
+    /// connection tasks too.
+    fn shutdown(&self) -> &Shutdown {
+        &self.dispatch.router.inner().shutdown
+    }
+
+    /// The router's decisions, for the paths that decide themselves.
+    fn router(&self) -> &crate::router::Inner {
+        self.dispatch.router.inner()
+    }
 }
