@@ -172,16 +172,22 @@ async fn a_client_that_floods_a_stream_is_closed_not_read_forever() {
     server.stop().await;
 }
 
-/// Counts its extractions in the server's state; lets in only "let me in".
+/// Counts its extractions in the server's state; after an async lookup, lets
+/// in only "let me in" and refuses the rest with a challenge.
 struct Counted;
 
 impl FromRequest for Counted {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: &Request) -> Result<Self, Rejection> {
         let count = request.state::<Arc<AtomicUsize>>().expect("registered");
         count.fetch_add(1, Ordering::SeqCst);
+        // Where a real extractor would ask a database or an identity provider.
+        tokio::time::sleep(Duration::from_millis(5)).await;
         match request.header("authorization") {
             Some("let me in") => Ok(Counted),
-            _ => Err(Rejection::new(StatusCode::UNAUTHORIZED, "who are you?")),
+            _ => Err(Rejection::new(StatusCode::UNAUTHORIZED, "who are you?")
+                .header(http::header::WWW_AUTHENTICATE, "Basic realm=\"feeds\"")),
         }
     }
 }
@@ -218,8 +224,9 @@ async fn every_request_is_extracted_exactly_once_on_every_path() {
     assert_eq!(count.load(Ordering::SeqCst) - before, 1, "HTTP/1.1 refused");
 
     let before = count.load(Ordering::SeqCst);
-    let (status, _, _) = text(request_h2(addr, get(addr, "/guarded", &[])).await).await;
+    let (status, headers, _) = text(request_h2(addr, get(addr, "/guarded", &[])).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers["www-authenticate"], "Basic realm=\"feeds\"");
     assert_eq!(count.load(Ordering::SeqCst) - before, 1, "HTTP/2 refused");
 
     let before = count.load(Ordering::SeqCst);

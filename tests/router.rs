@@ -177,3 +177,34 @@ async fn shut_down_from_axums_graceful_shutdown_ends_the_streams() {
         .unwrap()
         .unwrap();
 }
+
+/// Refuses everyone after an async lookup, with a JSON body of its own.
+struct Nobody;
+
+impl sse_runtime::extract::FromRequest for Nobody {
+    type Rejection = http::Response<String>;
+
+    async fn from_request(_request: &sse_runtime::Request) -> Result<Self, Self::Rejection> {
+        tokio::task::yield_now().await; // a lookup would await here
+        Err(http::Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .header("content-type", "application/json")
+            .body(r#"{"error":"not yours"}"#.to_owned())
+            .unwrap())
+    }
+}
+
+#[sse("/private")]
+async fn private(session: PrivateSession, _who: Nobody) -> Result<(), sse_runtime::Error> {
+    session.send("secret").await
+}
+
+#[tokio::test]
+async fn an_async_extractor_refuses_with_a_response_of_its_own_and_no_stream_starts() {
+    let router = Router::builder().route(private).build().unwrap();
+    let addr = serve(axum::Router::new().route_service("/private", router)).await;
+    let (status, headers, body) = text(request(addr, get(addr, "/private", &[])).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(body, r#"{"error":"not yours"}"#);
+}

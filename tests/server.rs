@@ -316,8 +316,8 @@ async fn not_found_method_not_allowed_and_bad_requests() {
     let reject = handler(|_session: Session| async {});
     struct Refuses;
     impl Route for Refuses {
-        fn start(&self, _: Session) -> Result<sse_runtime::route::HandlerFuture, Rejection> {
-            Err(Rejection::bad_request("`room` must be a number"))
+        fn start(&self, _: Session) -> sse_runtime::route::StartFuture {
+            Box::pin(async { Err(Rejection::bad_request("`room` must be a number")) })
         }
     }
     let server = Server::new()

@@ -170,7 +170,9 @@ fn route_impl(route: &Route) -> TokenStream {
                     let #binding: #ty = ::sse_runtime::__private::path_param::<#ty>(__request, #param)?;
                 },
                 ArgKind::Extractor => quote_spanned! {span=>
-                    let #binding: #ty = <#ty as ::sse_runtime::__private::FromRequest>::from_request(__request)?;
+                    let #binding: #ty = ::sse_runtime::__private::refusal(
+                        <#ty as ::sse_runtime::__private::FromRequest>::from_request(__request).await,
+                    )?;
                 },
             }
         });
@@ -194,20 +196,25 @@ fn route_impl(route: &Route) -> TokenStream {
             })
         };
         quote! {
-            let __request = __session.request();
-            #(#extractions)*
-            #session_binding
-            ::core::result::Result::Ok(#boxed)
+            ::std::boxed::Box::pin(async move {
+                let __request = __session.request();
+                #(#extractions)*
+                #session_binding
+                let __running: ::sse_runtime::__private::HandlerFuture = #boxed;
+                ::core::result::Result::Ok(__running)
+            })
         }
     } else {
         // The signature was reported as an error; do not call the handler, so
         // that the report is the only error.
         quote! {
             let _ = __session;
-            ::core::result::Result::Err(::sse_runtime::__private::Rejection::new(
-                ::sse_runtime::__private::StatusCode::INTERNAL_SERVER_ERROR,
-                "this route failed to compile",
-            ))
+            ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
+                ::sse_runtime::__private::Rejection::new(
+                    ::sse_runtime::__private::StatusCode::INTERNAL_SERVER_ERROR,
+                    "this route failed to compile",
+                ),
+            )))
         }
     };
     let route_path = route.path.as_ref().map(|path| {
@@ -228,7 +235,7 @@ fn route_impl(route: &Route) -> TokenStream {
             fn start(
                 &self,
                 __session: ::sse_runtime::__private::Session,
-            ) -> ::core::result::Result<::sse_runtime::__private::HandlerFuture, ::sse_runtime::__private::Rejection> {
+            ) -> ::sse_runtime::__private::StartFuture {
                 #start
             }
         }

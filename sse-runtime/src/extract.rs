@@ -24,28 +24,38 @@
 //! # let _ = sse_runtime::Server::new().state(Config { greeting: "hi" }).route(logs);
 //! ```
 
+use std::future::Future;
+
 use http::StatusCode;
 
 use crate::request::{PeerAddr, Request};
 use crate::route::Rejection;
 
-/// A value taken from the request that opens a stream.
+/// A value taken from the request that opens a stream, before the stream
+/// opens: extraction may await (a database, a token introspection), and a
+/// refusal answers the request instead of a stream, so no handler runs and
+/// the client never sees a `200` with an empty stream.
 ///
 /// ```
 /// use sse_runtime::extract::FromRequest;
 /// use sse_runtime::{Rejection, Request};
 ///
-/// /// The caller's user agent, required.
-/// struct UserAgent(String);
+/// /// The signed-in user, looked up by the session cookie.
+/// struct User(String);
 ///
-/// impl FromRequest for UserAgent {
-///     fn from_request(request: &Request) -> Result<Self, Rejection> {
-///         request
-///             .header("user-agent")
-///             .map(|agent| UserAgent(agent.to_owned()))
-///             .ok_or_else(|| Rejection::bad_request("a User-Agent header is required"))
+/// impl FromRequest for User {
+///     type Rejection = Rejection;
+///
+///     async fn from_request(request: &Request) -> Result<Self, Rejection> {
+///         let cookie = request.header("cookie").unwrap_or_default().to_owned();
+///         match look_up(&cookie).await {
+///             Some(name) => Ok(User(name)),
+///             None => Err(Rejection::new(http::StatusCode::FORBIDDEN, "sign in first")
+///                 .header(http::header::WWW_AUTHENTICATE, "Cookie")),
+///         }
 ///     }
 /// }
+/// # async fn look_up(_cookie: &str) -> Option<String> { None }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler argument: it is neither the session, a path parameter, nor an extractor",
@@ -53,8 +63,14 @@ use crate::route::Rejection;
     note = "a path parameter's argument has the name of its `{{param}}` in the path; an extractor implements `sse_runtime::extract::FromRequest` (built in: `Query<T>`, `LastEventId`, `State<T>`, `PeerAddr`)"
 )]
 pub trait FromRequest: Sized + Send + 'static {
+    /// What a refusal answers: a [`Rejection`], or anything that converts
+    /// into one (a status, a status and a text, an `http::Response<String>`).
+    type Rejection: Into<Rejection>;
+
     /// Extracts the value, or refuses the request.
-    fn from_request(request: &Request) -> Result<Self, Rejection>;
+    fn from_request(
+        request: &Request,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
 }
 
 /// The query string, deserialized with serde (`serde_urlencoded`). A query
@@ -76,7 +92,9 @@ pub trait FromRequest: Sized + Send + 'static {
 pub struct Query<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for Query<T> {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: &Request) -> Result<Self, Rejection> {
         let query = request.query().unwrap_or("");
         serde_urlencoded::from_str(query)
             .map(Query)
@@ -100,7 +118,9 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for Query<T> {
 pub struct LastEventId(pub Option<String>);
 
 impl FromRequest for LastEventId {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: &Request) -> Result<Self, Rejection> {
         Ok(Self(request.last_event_id().map(str::to_owned)))
     }
 }
@@ -129,7 +149,9 @@ impl FromRequest for LastEventId {
 pub struct State<T>(pub T);
 
 impl<T: Clone + Send + Sync + 'static> FromRequest for State<T> {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: &Request) -> Result<Self, Rejection> {
         match request.state::<T>() {
             Some(state) => Ok(State(state.clone())),
             None => {
@@ -148,7 +170,9 @@ impl<T: Clone + Send + Sync + 'static> FromRequest for State<T> {
 }
 
 impl FromRequest for PeerAddr {
-    fn from_request(request: &Request) -> Result<Self, Rejection> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: &Request) -> Result<Self, Rejection> {
         request
             .peer_addr()
             .map(PeerAddr)

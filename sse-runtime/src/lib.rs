@@ -77,8 +77,10 @@ pub mod __private {
     pub use http::StatusCode;
 
     pub use crate::extract::FromRequest;
-    pub use crate::macro_support::{path_param, send_declared, Declared, DecodeWith, EncodeWith};
-    pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions};
+    pub use crate::macro_support::{
+        path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith,
+    };
+    pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions, StartFuture};
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
     pub use crate::typed::{DeclaredEvents, DecodeEvent, EventOf, SessionOf};

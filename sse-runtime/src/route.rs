@@ -29,6 +29,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
 
 use crate::error::BoxError;
@@ -45,33 +46,51 @@ use crate::session::Session;
 /// ```
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
 
+/// What [`Route::start`] returns: resolves, once the request's extractors
+/// ran (they may await: a database, a token introspection), to the running
+/// handler or to the refusal.
+///
+/// ```
+/// use sse_runtime::route::{HandlerFuture, StartFuture};
+/// let started: StartFuture = Box::pin(async {
+///     let running: HandlerFuture = Box::pin(async { Ok(()) });
+///     Ok(running)
+/// });
+/// # drop(started);
+/// ```
+pub type StartFuture =
+    Pin<Box<dyn Future<Output = Result<HandlerFuture, Rejection>> + Send + 'static>>;
+
 /// An SSE endpoint: starts a handler on each request routed to it.
 ///
 /// Implemented by the `#[sse]` attribute and by [`handler`]. `start` runs
 /// before the response is sent: it may refuse the request (a malformed path
-/// parameter, say) with a [`Rejection`], which the client receives as a short
-/// text response instead of a stream.
+/// parameter, a failed lookup) with a [`Rejection`], which the client
+/// receives instead of a stream; no handler runs then.
 ///
 /// ```
-/// use sse_runtime::route::{HandlerFuture, Rejection, Route};
+/// use sse_runtime::route::{HandlerFuture, Rejection, Route, StartFuture};
 /// use sse_runtime::{Event, Session};
 ///
 /// /// Counts down from the `from` path parameter.
 /// struct Countdown;
 ///
 /// impl Route for Countdown {
-///     fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
-///         let from: u32 = session
-///             .request()
-///             .param("from")
-///             .and_then(|v| v.parse().ok())
-///             .ok_or_else(|| Rejection::bad_request("`from` must be a number"))?;
-///         Ok(Box::pin(async move {
-///             for n in (0..=from).rev() {
-///                 session.send(Event::new().data(n.to_string())).await?;
-///             }
-///             Ok(())
-///         }))
+///     fn start(&self, session: Session) -> StartFuture {
+///         Box::pin(async move {
+///             let from: u32 = session
+///                 .request()
+///                 .param("from")
+///                 .and_then(|v| v.parse().ok())
+///                 .ok_or_else(|| Rejection::bad_request("`from` must be a number"))?;
+///             let running: HandlerFuture = Box::pin(async move {
+///                 for n in (0..=from).rev() {
+///                     session.send(Event::new().data(n.to_string())).await?;
+///                 }
+///                 Ok(())
+///             });
+///             Ok(running)
+///         })
 ///     }
 /// }
 /// # let _ = sse_runtime::Server::new().route(Countdown.at("/countdown/{from}"));
@@ -83,8 +102,9 @@ pub trait Route: Send + Sync + 'static {
         RouteOptions::default()
     }
 
-    /// Starts the handler for one request, or refuses the request.
-    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection>;
+    /// Runs the extractors for one request, then gives the handler to run,
+    /// or refuses the request.
+    fn start(&self, session: Session) -> StartFuture;
 
     /// Mounts this route at `path`, which may contain `{param}` segments.
     ///
@@ -185,7 +205,7 @@ impl<R: Route> Route for At<R> {
         self.route.options()
     }
 
-    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
+    fn start(&self, session: Session) -> StartFuture {
         self.route.start(session)
     }
 }
@@ -269,8 +289,10 @@ impl RouteOptions {
     }
 }
 
-/// A refused request: the status and a short reason, sent as plain text
-/// instead of a stream.
+/// A refused request: the response sent instead of a stream. A status and a
+/// short reason, sent as plain text, with any headers it adds (such as
+/// `WWW-Authenticate`); or a whole response of your making (a JSON body, say)
+/// converted from `http::Response<String>`.
 ///
 /// Any status but 200 makes an `EventSource` stop reconnecting, which is right
 /// for a request that can never succeed, such as a malformed URL.
@@ -280,11 +302,21 @@ impl RouteOptions {
 /// let rejection = Rejection::bad_request("`room` must be a number");
 /// assert_eq!(rejection.status(), http::StatusCode::BAD_REQUEST);
 /// assert_eq!(rejection.message(), "`room` must be a number");
+///
+/// let json = http::Response::builder()
+///     .status(403)
+///     .header("content-type", "application/json")
+///     .body(r#"{"error":"not yours"}"#.to_owned())
+///     .unwrap();
+/// let rejection = Rejection::from(json);
+/// assert_eq!(rejection.headers()["content-type"], "application/json");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     status: StatusCode,
     message: Cow<'static, str>,
+    /// Boxed and only when set: a rejection is passed around in `Result`s.
+    headers: Option<Box<HeaderMap>>,
 }
 
 impl Rejection {
@@ -299,7 +331,33 @@ impl Rejection {
         Self {
             status,
             message: message.into(),
+            headers: None,
         }
+    }
+
+    /// Adds a header to the response (appended: a name may repeat). With a
+    /// `content-type` of its own, the message is sent as it is, without the
+    /// line break a plain-text reason gets.
+    ///
+    /// ```
+    /// use http::{header::WWW_AUTHENTICATE, StatusCode};
+    /// use sse_runtime::Rejection;
+    /// let rejection = Rejection::new(StatusCode::UNAUTHORIZED, "sign in")
+    ///     .header(WWW_AUTHENTICATE, "Bearer realm=\"feeds\"");
+    /// assert_eq!(rejection.headers()[WWW_AUTHENTICATE], "Bearer realm=\"feeds\"");
+    /// ```
+    pub fn header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
+        match value.try_into() {
+            Ok(value) => {
+                self.headers
+                    .get_or_insert_with(Box::default)
+                    .append(name, value);
+            }
+            Err(_) => {
+                tracing::error!(header = %name, "a rejection's header value is invalid; left out")
+            }
+        }
+        self
     }
 
     /// 400 Bad Request.
@@ -340,6 +398,63 @@ impl Rejection {
     /// ```
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The headers sent with it.
+    ///
+    /// ```
+    /// use sse_runtime::Rejection;
+    /// assert!(Rejection::bad_request("no").headers().is_empty());
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        static NONE: std::sync::OnceLock<HeaderMap> = std::sync::OnceLock::new();
+        match &self.headers {
+            Some(headers) => headers,
+            None => NONE.get_or_init(HeaderMap::new),
+        }
+    }
+}
+
+/// The status alone, with its standard reason as the message.
+///
+/// ```
+/// let rejection = sse_runtime::Rejection::from(http::StatusCode::FORBIDDEN);
+/// assert_eq!(rejection.message(), "Forbidden");
+/// ```
+impl From<StatusCode> for Rejection {
+    fn from(status: StatusCode) -> Self {
+        Self::new(status, status.canonical_reason().unwrap_or(""))
+    }
+}
+
+/// A status and a reason.
+///
+/// ```
+/// use http::StatusCode;
+/// let rejection = sse_runtime::Rejection::from((StatusCode::FORBIDDEN, "not yours"));
+/// assert_eq!((rejection.status(), rejection.message()), (StatusCode::FORBIDDEN, "not yours"));
+/// ```
+impl<M: Into<Cow<'static, str>>> From<(StatusCode, M)> for Rejection {
+    fn from((status, message): (StatusCode, M)) -> Self {
+        Self::new(status, message)
+    }
+}
+
+/// A whole response: its status, headers and body, sent as they are.
+///
+/// ```
+/// let response = http::Response::builder().status(429).header("retry-after", "30").body(String::new()).unwrap();
+/// let rejection = sse_runtime::Rejection::from(response);
+/// assert_eq!(rejection.headers()["retry-after"], "30");
+/// ```
+impl From<http::Response<String>> for Rejection {
+    fn from(response: http::Response<String>) -> Self {
+        let (parts, body) = response.into_parts();
+        Self {
+            status: parts.status,
+            message: body.into(),
+            headers: Some(Box::new(parts.headers)),
+        }
     }
 }
 
@@ -505,8 +620,9 @@ where
         self.options.clone()
     }
 
-    fn start(&self, session: Session) -> Result<HandlerFuture, Rejection> {
+    fn start(&self, session: Session) -> StartFuture {
         let running = (self.f)(session);
-        Ok(Box::pin(async move { running.await.into_result() }))
+        let running: HandlerFuture = Box::pin(async move { running.await.into_result() });
+        Box::pin(std::future::ready(Ok(running)))
     }
 }

@@ -47,7 +47,20 @@ pub(crate) fn text_response(status: StatusCode, message: &str) -> Response<Body>
 }
 
 pub(crate) fn rejection_response(rejection: &Rejection) -> Response<Body> {
-    text_response(rejection.status(), rejection.message())
+    let headers = rejection.headers();
+    if !headers.contains_key(CONTENT_TYPE) {
+        let mut response = text_response(rejection.status(), rejection.message());
+        for (name, value) in headers {
+            response.headers_mut().append(name, value.clone());
+        }
+        return response;
+    }
+    // A response of the user's making: its body as it is.
+    let body = Bytes::from(rejection.message().to_owned());
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = rejection.status();
+    *response.headers_mut() = headers.clone();
+    response
 }
 
 /// `405` for a stream route's path asked with another method than `GET`.

@@ -32,7 +32,7 @@ pub(crate) enum Decision {
 impl Inner {
     /// Decides what the request `parts` from `peer` gets; opening a stream
     /// starts its handler.
-    pub(crate) fn decide(&self, parts: Parts, peer: Option<SocketAddr>) -> Decision {
+    pub(crate) async fn decide(&self, parts: Parts, peer: Option<SocketAddr>) -> Decision {
         let matched = match self.routes.find(parts.uri.path()) {
             None => return Decision::Fallback(parts),
             Some(Err(rejection)) => return Decision::Respond(rejection_response(&rejection)),
@@ -41,7 +41,7 @@ impl Inner {
         if parts.method != Method::GET {
             return Decision::Respond(method_not_allowed());
         }
-        match self.open_stream(matched, parts, peer) {
+        match self.open_stream(matched, parts, peer).await {
             Ok(body) => Decision::Stream(body),
             Err(rejection) => Decision::Respond(rejection_response(&rejection)),
         }
@@ -49,7 +49,7 @@ impl Inner {
 
     /// Runs the route's extractors and starts its handler; a refused request
     /// starts nothing.
-    fn open_stream(
+    async fn open_stream(
         &self,
         matched: Matched<'_>,
         parts: Parts,
@@ -67,7 +67,7 @@ impl Inner {
             self.max_buffered,
             route.preamble.as_ref(),
         );
-        let running = route.route.start(Session::new(outbox.clone()))?;
+        let running = route.route.start(Session::new(outbox.clone())).await?;
         self.shutdown.tasks.spawn(supervise(
             running,
             outbox.clone(),

@@ -60,7 +60,8 @@ pub(crate) mod shutdown;
 mod supervise;
 
 use std::convert::Infallible;
-use std::future::Ready;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -160,10 +161,14 @@ impl Router {
     }
 }
 
+/// The future of [`Router`]'s `call`: the extractors run in it.
+pub type RouterFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send + 'static>>;
+
 impl<B> tower_service::Service<http::Request<B>> for Router {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<Body>, Infallible>>;
+    type Future = RouterFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -173,12 +178,14 @@ impl<B> tower_service::Service<http::Request<B>> for Router {
         // A stream request has no body worth reading: it is dropped here.
         let (parts, _body) = request.into_parts();
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
-        let response = match self.inner.decide(parts, peer) {
-            Decision::Stream(body) => stream_response(body),
-            Decision::Respond(response) => response,
-            Decision::Fallback(_) => text_response(StatusCode::NOT_FOUND, "not found"),
-        };
-        std::future::ready(Ok(response))
+        let router = self.clone();
+        Box::pin(async move {
+            Ok(match router.inner.decide(parts, peer).await {
+                Decision::Stream(body) => stream_response(body),
+                Decision::Respond(response) => response,
+                Decision::Fallback(_) => text_response(StatusCode::NOT_FOUND, "not found"),
+            })
+        })
     }
 }
 

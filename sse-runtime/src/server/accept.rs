@@ -87,18 +87,19 @@ impl Running {
         let mut decided = None;
         if let Some(request) = fast_path::parse(&head) {
             match &self.layered {
-                None => match self.router().decide(request.parts, Some(peer)) {
-                    Decision::Stream(body) => {
+                None => match self.decide_first(request.parts, peer).await {
+                    None => return,
+                    Some(Decision::Stream(body)) => {
                         drop(head);
                         let (head, shutdown) = (fast_path::stream_head(), self.shutdown());
                         let (drain, force) = (&shutdown.drain, &shutdown.force);
                         fast_path::serve_stream(stream, head, body, timeout, drain, force).await;
                         return;
                     }
-                    Decision::Respond(response) => {
+                    Some(Decision::Respond(response)) => {
                         decided = Some(Decided::Respond(Box::new(response)));
                     }
-                    Decision::Fallback(_) => decided = Some(Decided::Fallback),
+                    Some(Decision::Fallback(_)) => decided = Some(Decided::Fallback),
                 },
                 // The layers see the request first; a stream they let through
                 // is still written here, with whatever headers they gave it.
@@ -123,6 +124,19 @@ impl Running {
         // Boxed: hyper's connection state is large, and a stream on the fast
         // path (the common case, idle for hours) should not carry its space.
         Box::pin(self.serve_hyper(io, peer, head_deadline, decided)).await;
+    }
+
+    /// Decides a request the fast path read (its extractors may await);
+    /// `None` at the shutdown deadline.
+    async fn decide_first(
+        &self,
+        parts: http::request::Parts,
+        peer: SocketAddr,
+    ) -> Option<Decision> {
+        tokio::select! {
+            decision = self.router().decide(parts, Some(peer)) => Some(decision),
+            () = self.shutdown().force.cancelled() => None,
+        }
     }
 
     /// Calls the layered service for a request the fast path read: a stream

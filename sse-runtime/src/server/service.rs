@@ -94,8 +94,11 @@ impl Dispatch {
     pub(super) fn respond(&self, request: http::Request<RequestBody>) -> BoxFuture {
         let (parts, body) = request.into_parts();
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
-        let decision = self.router.inner().decide(parts, peer);
-        self.answer(decision, body)
+        let dispatch = self.clone();
+        Box::pin(async move {
+            let decision = dispatch.router.inner().decide(parts, peer).await;
+            dispatch.answer(decision, body).await
+        })
     }
 
     /// Answers a request already decided.
