@@ -87,7 +87,10 @@ impl Running {
         let mut decided = None;
         if let Some(request) = fast_path::parse(&head) {
             match &self.layered {
-                None => match self.decide_first(request.parts, peer).await {
+                // Boxed: the decision (its extractors may await) is short,
+                // and a stream's connection should not carry its space for
+                // hours.
+                None => match Box::pin(self.decide_first(request.parts, peer)).await {
                     None => return,
                     Some(Decision::Stream(body)) => {
                         drop(head);
@@ -105,7 +108,7 @@ impl Running {
                 // is still written here, with whatever headers they gave it.
                 Some(layered) => {
                     let through = self.through_layers(layered.clone(), request.parts, peer);
-                    match through.await {
+                    match Box::pin(through).await {
                         None => return,
                         Some(Ok((head, body))) => {
                             let shutdown = self.shutdown();
