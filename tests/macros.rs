@@ -172,3 +172,21 @@ async fn a_pathless_route_is_mounted_where_it_is_registered() {
     );
     server.stop().await;
 }
+
+/// A handler with nothing to await must still be `async` (the attribute
+/// requires it), so the generated code keeps `clippy::unused_async` quiet:
+/// CI's clippy run (`-D warnings`) fails if it does not.
+#[deny(clippy::unused_async)]
+mod never_awaits {
+    use sse_runtime::sse;
+
+    #[sse("/quiet")]
+    pub async fn quiet(session: QuietSession) {
+        session.close();
+    }
+}
+
+#[test]
+fn a_route_whose_handler_never_awaits_registers() {
+    let _ = sse_runtime::Server::new().route(never_awaits::quiet);
+}

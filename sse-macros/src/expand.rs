@@ -61,7 +61,8 @@ pub fn route(route: &Route) -> TokenStream {
 
         impl #route_ty {
             #(#attrs)*
-            #[allow(dead_code, clippy::too_many_arguments)]
+            // `async` is what the route requires, even of a body that never awaits.
+            #[allow(dead_code, clippy::too_many_arguments, clippy::unused_async)]
             #handler_sig #body
         }
 
@@ -98,26 +99,26 @@ fn session(route: &Route) -> TokenStream {
     );
     let send = match &route.events {
         Some(_) => quote! {
-            /// Sends `value`, one of this route's declared event types, with its
+            /// Sends a value of one of this route's declared event types, with its
             /// event name. Set the id or retry on the returned future before
             /// awaiting it.
-            pub fn send<__T>(&self, value: __T)
+            pub fn send<__T>(&self, __value: __T)
                 -> ::sse_runtime::__private::SendValue<'_, ::sse_runtime::__private::Declared<#name>, __T>
             where
                 __T: ::sse_runtime::__private::EventOf<#name>,
             {
-                ::sse_runtime::__private::send_declared::<#name, __T>(&self.inner, value)
+                ::sse_runtime::__private::send_declared::<#name, __T>(&self.inner, __value)
             }
         },
         None => quote! {
-            /// Sends `value` as an event's data, encoded by this route's
+            /// Sends a value as an event's data, encoded by this route's
             /// serializer. Set the event name, id or retry on the returned
             /// future before awaiting it.
-            pub fn send<__T>(&self, value: __T) -> ::sse_runtime::__private::SendValue<'_, #serializer, __T>
+            pub fn send<__T>(&self, __value: __T) -> ::sse_runtime::__private::SendValue<'_, #serializer, __T>
             where
                 #serializer: ::sse_runtime::__private::Serializer<__T>,
             {
-                self.inner.send_value(<#serializer as ::core::default::Default>::default(), value)
+                self.inner.send_value(<#serializer as ::core::default::Default>::default(), __value)
             }
         },
     };
@@ -132,8 +133,8 @@ fn session(route: &Route) -> TokenStream {
             #send
 
             /// Sends a raw event, for anything the declared types do not cover.
-            pub fn send_event(&self, event: ::sse_runtime::__private::Event) -> ::sse_runtime::__private::SendEvent<'_> {
-                self.inner.send(event)
+            pub fn send_event(&self, __event: ::sse_runtime::__private::Event) -> ::sse_runtime::__private::SendEvent<'_> {
+                self.inner.send(__event)
             }
         }
 
@@ -247,21 +248,21 @@ fn route_impl(route: &Route) -> TokenStream {
 fn options(route: &Route) -> TokenStream {
     let heartbeat = match route.heartbeat {
         Heartbeat::Inherit => quote!(),
-        Heartbeat::Off => quote!(let options = options.no_heartbeat();),
+        Heartbeat::Off => quote!(let __options = __options.no_heartbeat();),
         Heartbeat::Every(ms) => quote! {
-            let options = options.heartbeat(::sse_runtime::__private::Heartbeat::every(
+            let __options = __options.heartbeat(::sse_runtime::__private::Heartbeat::every(
                 ::core::time::Duration::from_millis(#ms),
             ));
         },
     };
-    let retry = route
-        .retry_ms
-        .map(|ms| quote!(let options = options.retry(::core::time::Duration::from_millis(#ms));));
+    let retry = route.retry_ms.map(
+        |ms| quote!(let __options = __options.retry(::core::time::Duration::from_millis(#ms));),
+    );
     quote! {
-        let options = ::sse_runtime::__private::RouteOptions::new();
+        let __options = ::sse_runtime::__private::RouteOptions::new();
         #heartbeat
         #retry
-        options
+        __options
     }
 }
 
@@ -281,7 +282,7 @@ fn event_impls(route: &Route) -> TokenStream {
             None => quote!(::core::option::Option::None),
         };
         let encode = quote_spanned! {ty.span()=>
-            <#ty as ::sse_runtime::__private::EncodeWith<#serializer>>::encode_with(self, out)
+            <#ty as ::sse_runtime::__private::EncodeWith<#serializer>>::encode_with(self, __out)
         };
         quote! {
             impl ::sse_runtime::__private::EventOf<#name> for #ty {
@@ -289,7 +290,7 @@ fn event_impls(route: &Route) -> TokenStream {
 
                 fn encode(
                     &self,
-                    out: &mut ::sse_runtime::__private::DataWriter<'_>,
+                    __out: &mut ::sse_runtime::__private::DataWriter<'_>,
                 ) -> ::core::result::Result<(), ::sse_runtime::__private::SerializeError> {
                     #encode
                 }
@@ -338,7 +339,7 @@ fn event_enum(route: &Route) -> TokenStream {
         let ty = &event.ty;
         Some(quote! {
             #wire => ::core::option::Option::Some(
-                <#ty as ::sse_runtime::__private::DecodeWith<__S>>::decode_with(data).map(Self::#variant),
+                <#ty as ::sse_runtime::__private::DecodeWith<__S>>::decode_with(__data).map(Self::#variant),
             ),
         })
     });
@@ -360,10 +361,10 @@ fn event_enum(route: &Route) -> TokenStream {
             #(#bounds,)*
         {
             fn decode_event(
-                event: &str,
-                data: &str,
+                __event: &str,
+                __data: &str,
             ) -> ::core::option::Option<::core::result::Result<Self, ::sse_runtime::__private::DecodeError>> {
-                match event {
+                match __event {
                     #(#arms)*
                     _ => ::core::option::Option::None,
                 }
