@@ -1,24 +1,40 @@
 //! Phase 3: the route value, its typed session, and their impls.
 //!
-//! Generated code names the runtime only through absolute
-//! `::sse_runtime::__private::...` paths (a hidden module, so the public API can
-//! move without breaking generated code), and lands each trait check on the user's token
+//! Generated code names the runtime only through `<runtime>::__private::...`
+//! paths, made by [`runtime_at`] (`::sse_runtime`, or the `crate = "..."` path of a
+//! renamed dependency; a hidden module, so the public API can move without
+//! breaking generated code), and lands each trait check on the user's token
 //! with `quote_spanned!`, so a type error points at the attribute or the
 //! signature, not into generated code.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Attribute;
 
 use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
 
+/// `<runtime>::__private`, every token spanned at `span`: how generated
+/// code names the runtime (the one place that writes its path), so that an
+/// error in it points at the user's token, as `quote_spanned!` would.
+fn runtime_at(route: &Route, span: Span) -> TokenStream {
+    let runtime = &route.runtime;
+    quote!(#runtime::__private)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
 /// The path of the route's serializer type: a built-in name is the
 /// runtime's, spanned on the user's token.
 fn serializer(route: &Route) -> TokenStream {
     match &route.serializer {
         Serializer::Builtin(ident) => {
-            quote_spanned!(ident.span()=> ::sse_runtime::__private::#ident)
+            let rt = runtime_at(route, ident.span());
+            quote_spanned!(ident.span()=> #rt::#ident)
         }
         Serializer::User(path) => quote!(#path),
     }
@@ -74,6 +90,7 @@ pub fn route(route: &Route) -> TokenStream {
 }
 
 fn session(route: &Route) -> TokenStream {
+    let rt = runtime_at(route, Span::call_site());
     let fn_name = &route.func.sig.ident;
     let name = &route.route;
     let vis = &route.func.vis;
@@ -103,20 +120,20 @@ fn session(route: &Route) -> TokenStream {
             /// event name. Set the id or retry on the returned future before
             /// awaiting it.
             pub fn send<__T>(&self, __value: __T)
-                -> ::sse_runtime::__private::SendValue<'_, ::sse_runtime::__private::Declared<#name>, __T>
+                -> #rt::SendValue<'_, #rt::Declared<#name>, __T>
             where
-                __T: ::sse_runtime::__private::EventOf<#name>,
+                __T: #rt::EventOf<#name>,
             {
-                ::sse_runtime::__private::send_declared::<#name, __T>(&self.inner, __value)
+                #rt::send_declared::<#name, __T>(&self.inner, __value)
             }
         },
         None => quote! {
             /// Sends a value as an event's data, encoded by this route's
             /// serializer. Set the event name, id or retry on the returned
             /// future before awaiting it.
-            pub fn send<__T>(&self, __value: __T) -> ::sse_runtime::__private::SendValue<'_, #serializer, __T>
+            pub fn send<__T>(&self, __value: __T) -> #rt::SendValue<'_, #serializer, __T>
             where
-                #serializer: ::sse_runtime::__private::Serializer<__T>,
+                #serializer: #rt::Serializer<__T>,
             {
                 self.inner.send_value(<#serializer as ::core::default::Default>::default(), __value)
             }
@@ -126,28 +143,28 @@ fn session(route: &Route) -> TokenStream {
         #[doc = #doc]
         #[derive(Clone, Debug)]
         #vis struct #session {
-            inner: ::sse_runtime::__private::Session,
+            inner: #rt::Session,
         }
 
         impl #session {
             #send
 
             /// Sends a raw event, for anything the declared types do not cover.
-            pub fn send_event(&self, __event: ::sse_runtime::__private::Event) -> ::sse_runtime::__private::SendEvent<'_> {
+            pub fn send_event(&self, __event: #rt::Event) -> #rt::SendEvent<'_> {
                 self.inner.send(__event)
             }
         }
 
-        impl ::sse_runtime::__private::SessionOf<#name> for #session {
-            fn session(&self) -> &::sse_runtime::__private::Session {
+        impl #rt::SessionOf<#name> for #session {
+            fn session(&self) -> &#rt::Session {
                 &self.inner
             }
         }
 
         impl ::core::ops::Deref for #session {
-            type Target = ::sse_runtime::__private::Session;
+            type Target = #rt::Session;
 
-            fn deref(&self) -> &::sse_runtime::__private::Session {
+            fn deref(&self) -> &#rt::Session {
                 &self.inner
             }
         }
@@ -155,6 +172,7 @@ fn session(route: &Route) -> TokenStream {
 }
 
 fn route_impl(route: &Route) -> TokenStream {
+    let rt = runtime_at(route, Span::call_site());
     let name = &route.route;
     let session = &route.session;
     let options = options(route);
@@ -167,14 +185,20 @@ fn route_impl(route: &Route) -> TokenStream {
             let span = ty.span();
             match &arg.kind {
                 ArgKind::Session => quote!(),
-                ArgKind::PathParam(param) => quote_spanned! {span=>
-                    let #binding: #ty = ::sse_runtime::__private::path_param::<#ty>(__request, #param)?;
-                },
-                ArgKind::Extractor => quote_spanned! {span=>
-                    let #binding: #ty = ::sse_runtime::__private::refusal(
-                        <#ty as ::sse_runtime::__private::FromRequest>::from_request(__request).await,
-                    )?;
-                },
+                ArgKind::PathParam(param) => {
+                    let rt = runtime_at(route, span);
+                    quote_spanned! {span=>
+                        let #binding: #ty = #rt::path_param::<#ty>(__request, #param)?;
+                    }
+                }
+                ArgKind::Extractor => {
+                    let rt = runtime_at(route, span);
+                    quote_spanned! {span=>
+                        let #binding: #ty = #rt::refusal(
+                            <#ty as #rt::FromRequest>::from_request(__request).await,
+                        )?;
+                    }
+                }
             }
         });
         let session_binding = route
@@ -187,8 +211,9 @@ fn route_impl(route: &Route) -> TokenStream {
             syn::ReturnType::Default => name.span(),
             syn::ReturnType::Type(_, ty) => ty.span(),
         };
+        let rt_out = runtime_at(route, output_span);
         let finish = quote_spanned! {output_span=>
-            ::sse_runtime::__private::HandlerOutput::into_result(__running.await)
+            #rt_out::HandlerOutput::into_result(__running.await)
         };
         let boxed = quote_spanned! {name.span()=>
             ::std::boxed::Box::pin(async move {
@@ -201,7 +226,7 @@ fn route_impl(route: &Route) -> TokenStream {
                 let __request = __session.request();
                 #(#extractions)*
                 #session_binding
-                let __running: ::sse_runtime::__private::HandlerFuture = #boxed;
+                let __running: #rt::HandlerFuture = #boxed;
                 ::core::result::Result::Ok(__running)
             })
         }
@@ -211,8 +236,8 @@ fn route_impl(route: &Route) -> TokenStream {
         quote! {
             let _ = __session;
             ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
-                ::sse_runtime::__private::Rejection::new(
-                    ::sse_runtime::__private::StatusCode::INTERNAL_SERVER_ERROR,
+                #rt::Rejection::new(
+                    #rt::StatusCode::INTERNAL_SERVER_ERROR,
                     "this route failed to compile",
                 ),
             )))
@@ -220,7 +245,7 @@ fn route_impl(route: &Route) -> TokenStream {
     };
     let route_path = route.path.as_ref().map(|path| {
         quote! {
-            impl ::sse_runtime::__private::RoutePath for #name {
+            impl #rt::RoutePath for #name {
                 fn path(&self) -> &str {
                     #path
                 }
@@ -228,15 +253,15 @@ fn route_impl(route: &Route) -> TokenStream {
         }
     });
     quote! {
-        impl ::sse_runtime::__private::Route for #name {
-            fn options(&self) -> ::sse_runtime::__private::RouteOptions {
+        impl #rt::Route for #name {
+            fn options(&self) -> #rt::RouteOptions {
                 #options
             }
 
             fn start(
                 &self,
-                __session: ::sse_runtime::__private::Session,
-            ) -> ::sse_runtime::__private::StartFuture {
+                __session: #rt::Session,
+            ) -> #rt::StartFuture {
                 #start
             }
         }
@@ -246,11 +271,12 @@ fn route_impl(route: &Route) -> TokenStream {
 }
 
 fn options(route: &Route) -> TokenStream {
+    let rt = runtime_at(route, Span::call_site());
     let heartbeat = match route.heartbeat {
         Heartbeat::Inherit => quote!(),
         Heartbeat::Off => quote!(let __options = __options.no_heartbeat();),
         Heartbeat::Every(ms) => quote! {
-            let __options = __options.heartbeat(::sse_runtime::__private::Heartbeat::every(
+            let __options = __options.heartbeat(#rt::Heartbeat::every(
                 ::core::time::Duration::from_millis(#ms),
             ));
         },
@@ -259,7 +285,7 @@ fn options(route: &Route) -> TokenStream {
         |ms| quote!(let __options = __options.retry(::core::time::Duration::from_millis(#ms));),
     );
     quote! {
-        let __options = ::sse_runtime::__private::RouteOptions::new();
+        let __options = #rt::RouteOptions::new();
         #heartbeat
         #retry
         __options
@@ -270,6 +296,7 @@ fn options(route: &Route) -> TokenStream {
 /// serializer right here, spanned on the type in the attribute, so a type the
 /// serializer cannot encode is reported there and not at some later `send`.
 fn event_impls(route: &Route) -> TokenStream {
+    let rt = runtime_at(route, Span::call_site());
     let Some(events) = &route.events else {
         return quote!();
     };
@@ -281,17 +308,18 @@ fn event_impls(route: &Route) -> TokenStream {
             Some(lit) => quote!(::core::option::Option::Some(#lit)),
             None => quote!(::core::option::Option::None),
         };
+        let rt_ty = runtime_at(route, ty.span());
         let encode = quote_spanned! {ty.span()=>
-            <#ty as ::sse_runtime::__private::EncodeWith<#serializer>>::encode_with(self, __out)
+            <#ty as #rt_ty::EncodeWith<#serializer>>::encode_with(self, __out)
         };
         quote! {
-            impl ::sse_runtime::__private::EventOf<#name> for #ty {
+            impl #rt::EventOf<#name> for #ty {
                 const NAME: ::core::option::Option<&'static str> = #event_name;
 
                 fn encode(
                     &self,
-                    __out: &mut ::sse_runtime::__private::DataWriter<'_>,
-                ) -> ::core::result::Result<(), ::sse_runtime::__private::SerializeError> {
+                    __out: &mut #rt::DataWriter<'_>,
+                ) -> ::core::result::Result<(), #rt::SerializeError> {
                     #encode
                 }
             }
@@ -303,6 +331,7 @@ fn event_impls(route: &Route) -> TokenStream {
 /// `<PascalCase>Event`: one variant per declared type, which the typed client
 /// yields, decoding each event by its name with the route's serializer.
 fn event_enum(route: &Route) -> TokenStream {
+    let rt = runtime_at(route, Span::call_site());
     let Some(events) = &route.events else {
         return quote!();
     };
@@ -326,7 +355,7 @@ fn event_enum(route: &Route) -> TokenStream {
     });
     let bounds = variants.iter().map(|(_, event)| {
         let ty = &event.ty;
-        quote!(#ty: ::sse_runtime::__private::DecodeWith<__S>)
+        quote!(#ty: #rt::DecodeWith<__S>)
     });
     // After an error a wire name may repeat; its first type takes it.
     let mut seen = Vec::new();
@@ -339,7 +368,7 @@ fn event_enum(route: &Route) -> TokenStream {
         let ty = &event.ty;
         Some(quote! {
             #wire => ::core::option::Option::Some(
-                <#ty as ::sse_runtime::__private::DecodeWith<__S>>::decode_with(__data).map(Self::#variant),
+                <#ty as #rt::DecodeWith<__S>>::decode_with(__data).map(Self::#variant),
             ),
         })
     });
@@ -351,19 +380,19 @@ fn event_enum(route: &Route) -> TokenStream {
             #(#declarations,)*
         }
 
-        impl ::sse_runtime::__private::DeclaredEvents for #name {
+        impl #rt::DeclaredEvents for #name {
             type Event = #enum_name;
             type Serializer = #serializer;
         }
 
-        impl<__S> ::sse_runtime::__private::DecodeEvent<__S> for #enum_name
+        impl<__S> #rt::DecodeEvent<__S> for #enum_name
         where
             #(#bounds,)*
         {
             fn decode_event(
                 __event: &str,
                 __data: &str,
-            ) -> ::core::option::Option<::core::result::Result<Self, ::sse_runtime::__private::DecodeError>> {
+            ) -> ::core::option::Option<::core::result::Result<Self, #rt::DecodeError>> {
                 match __event {
                     #(#arms)*
                     _ => ::core::option::Option::None,

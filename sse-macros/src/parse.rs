@@ -9,7 +9,7 @@ use syn::{Ident, LitStr, Token, Type};
 use crate::Errors;
 
 /// The keys the attribute accepts, in the order error messages list them.
-pub const KEYS: &str = "`serializer`, `events`, `heartbeat` and `retry`";
+pub const KEYS: &str = "`serializer`, `events`, `heartbeat`, `retry` and `crate`";
 
 /// What the attribute says, before any meaning is checked.
 #[derive(Default)]
@@ -19,6 +19,8 @@ pub struct Args {
     pub events: Option<Vec<EventDecl>>,
     pub heartbeat: Option<LitStr>,
     pub retry: Option<LitStr>,
+    /// `crate = "path"`: where the runtime is, for a renamed dependency.
+    pub krate: Option<LitStr>,
 }
 
 /// One entry of `events(...)`: a type and, optionally, its event name.
@@ -95,6 +97,10 @@ impl Args {
             "serializer" => {
                 let value = value_of(input, &key, "serializer = Json", |input| input.parse())?;
                 set_once(&mut self.serializer, value, &key)
+            }
+            "crate" => {
+                let value = value_of(input, &key, "crate = \"::sse\"", parse_lit_str)?;
+                set_once(&mut self.krate, value, &key)
             }
             "heartbeat" => {
                 let value = value_of(input, &key, "heartbeat = \"10s\"", parse_lit_str)?;

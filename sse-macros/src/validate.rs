@@ -24,6 +24,9 @@ pub struct Route {
     pub events: Option<Vec<Event>>,
     pub heartbeat: Heartbeat,
     pub retry_ms: Option<u64>,
+    /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
+    /// names for a renamed dependency.
+    pub runtime: syn::Path,
     pub args: Vec<Arg>,
     /// Whether the handler can be called as declared; when it cannot (an error
     /// was reported), the route is generated without calling it.
@@ -105,7 +108,9 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
             }
         }
     }
+    let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {
+        runtime,
         route: route_ty,
         session,
         event_enum,
@@ -302,6 +307,29 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
 
 fn looks_like_session(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|ident| ident.to_string().ends_with("Session"))
+}
+
+/// The runtime's path: `crate = "..."` parsed as a path, or `::sse_runtime`.
+/// A value that is not a path is one error, and the default stands in.
+fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
+    let default = || syn::parse_quote!(::sse_runtime);
+    let Some(lit) = krate else {
+        return default();
+    };
+    match lit.parse::<syn::Path>() {
+        Ok(path) => path,
+        Err(_) => {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "`crate` takes the path of the sse-runtime dependency as you named it, such as \
+                     `crate = \"::sse\"` for `sse = {{ package = \"sse-runtime\" }}`; {:?} is not a path",
+                    lit.value()
+                ),
+            ));
+            default()
+        }
+    }
 }
 
 /// The route's serializer as the attribute names it. Which runtime item a

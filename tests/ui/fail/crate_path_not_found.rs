@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/events", crate = "::renamed_sse")]
+async fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}
