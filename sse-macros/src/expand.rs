@@ -120,7 +120,7 @@ fn session(route: &Route) -> TokenStream {
             /// event name. Set the id or retry on the returned future before
             /// awaiting it.
             pub fn send<__T>(&self, __value: __T)
-                -> #rt::SendValue<'_, #rt::Declared<#name>, __T>
+                -> #rt::SendDeclared<'_, #name, __T>
             where
                 __T: #rt::EventOf<#name>,
             {

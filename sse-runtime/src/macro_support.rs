@@ -85,13 +85,80 @@ impl<S: Serializer<T> + Default, T> EncodeWith<S> for T {
 pub fn send_declared<R: 'static, T: EventOf<R>>(
     session: &Session,
     value: T,
-) -> SendValue<'_, Declared<R>, T> {
+) -> SendDeclared<'_, R, T> {
     let send = session.send_value(Declared::new(), value);
-    match T::NAME {
-        Some(name) => send.event(name),
-        None => send,
+    SendDeclared {
+        inner: match T::NAME {
+            Some(name) => send.event(name),
+            None => send,
+        },
     }
 }
+
+pin_project_lite::pin_project! {
+    /// The future of a declared type's `send`: its id, retry and comment can
+    /// be set, its event name cannot (it comes from the declaration, and the
+    /// typed client decodes by it).
+    #[must_use = "futures do nothing unless you `.await` them"]
+    pub struct SendDeclared<'a, R, T> {
+        #[pin]
+        inner: SendValue<'a, Declared<R>, T>,
+    }
+}
+
+impl<R, T> SendDeclared<'_, R, T> {
+    /// Sets the event id.
+    pub fn id(self, id: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self {
+            inner: self.inner.id(id),
+        }
+    }
+
+    /// Sets the client's reconnection delay.
+    pub fn retry(self, retry: std::time::Duration) -> Self {
+        Self {
+            inner: self.inner.retry(retry),
+        }
+    }
+
+    /// Adds a comment.
+    pub fn comment(self, text: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self {
+            inner: self.inner.comment(text),
+        }
+    }
+
+    /// Not available: a declared type's event name is its declaration's.
+    pub fn event<N: FixedEventName>(self, _name: N) -> Self {
+        self
+    }
+}
+
+impl<R, T> std::fmt::Debug for SendDeclared<'_, R, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SendDeclared").field(&self.inner).finish()
+    }
+}
+
+impl<R, T> std::future::Future for SendDeclared<'_, R, T> {
+    type Output = Result<(), crate::Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// Implemented by nothing: what makes `.event(..)` on a declared send one
+/// error that says what to do instead.
+#[diagnostic::on_unimplemented(
+    message = "a declared event type's name comes from the route's declaration and cannot be changed at the send",
+    label = "the declaration names this event",
+    note = "declare the type under the name you want, `events(MyType = \"name\")`, or send a raw event with `session.send_event(Event::new().event(\"name\").data(..))`"
+)]
+pub trait FixedEventName {}
 
 /// Decodes `Self` with the serializer `S`; the generated
 /// [`DecodeEvent`](crate::typed::DecodeEvent)
