@@ -21,6 +21,8 @@ pub struct Args {
     pub retry: Option<LitStr>,
     /// `crate = "path"`: where the runtime is, for a renamed dependency.
     pub krate: Option<LitStr>,
+    /// Misspelled keys, reported and read as the key they misspell.
+    misspelled: Vec<syn::Error>,
 }
 
 /// One entry of `events(...)`: a type and, optionally, its event name.
@@ -73,12 +75,22 @@ impl Args {
         if let Err(err) = parser.parse2(tokens) {
             errors.push(err);
         }
+        for err in std::mem::take(&mut args.misspelled) {
+            errors.push(err);
+        }
         args
     }
 
     fn item(&mut self, input: ParseStream, first: bool) -> syn::Result<()> {
         if input.peek(LitStr) {
             let path: LitStr = input.parse()?;
+            if self.path.is_some() {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "a route has one path: remove this one, and mount the function at another \
+                     path with `.route_at(\"/path\", function)` where you register it",
+                ));
+            }
             if !first {
                 return Err(syn::Error::new(
                     path.span(),
@@ -93,7 +105,36 @@ impl Args {
                 "expected the path (a string literal such as \"/events\") or a key: {KEYS}"
             ))
         })?;
-        match key.to_string().as_str() {
+        let name = key.to_string();
+        let known = match name.as_str() {
+            "path" => {
+                let example = "#[sse(\"/events\", ...)]";
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("the path has no key: write it first, as a string, `{example}`"),
+                ));
+            }
+            "serializer" | "crate" | "heartbeat" | "retry" | "events" => name.as_str(),
+            other => match closest_key(other) {
+                // Reported, then read as the key it misspells, so that the
+                // misspelling is the only error.
+                Some(meant) => {
+                    let err = syn::Error::new(
+                        key.span(),
+                        format!("unknown key `{other}`; did you mean `{meant}`?"),
+                    );
+                    self.misspelled.push(err);
+                    meant
+                }
+                None => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown key `{other}`; the keys are {KEYS}"),
+                    ))
+                }
+            },
+        };
+        match known {
             "serializer" => {
                 let value = value_of(input, &key, "serializer = Json", |input| input.parse())?;
                 set_once(&mut self.serializer, value, &key)
@@ -126,12 +167,37 @@ impl Args {
                 }
                 set_once(&mut self.events, decls?.into_iter().collect(), &key)
             }
-            other => Err(syn::Error::new(
-                key.span(),
-                format!("unknown key `{other}`; the keys are {KEYS}"),
-            )),
+            _ => unreachable!("`known` is one of the keys matched above"),
         }
     }
+}
+
+/// The key `name` is one or two edits away from, if any: a misspelling.
+fn closest_key(name: &str) -> Option<&'static str> {
+    const ALL: [&str; 5] = ["serializer", "events", "heartbeat", "retry", "crate"];
+    ALL.into_iter()
+        .map(|key| (edit_distance(name, key), key))
+        .filter(|&(distance, _)| distance <= 2)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, key)| key)
+}
+
+/// Levenshtein distance, for the few short words of the attribute.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Parses `= value` after `key`, with an error naming the form expected.

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse(path = "/events")]
+async fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}
