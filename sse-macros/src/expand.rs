@@ -60,6 +60,8 @@ pub fn route(route: &Route) -> TokenStream {
     let event_enum = event_enum(route);
     let mut handler_sig = route.func.sig.clone();
     handler_sig.ident = format_ident!("__handler", span = name.span());
+    // Reported by validation if present; left out so that it is the only error.
+    handler_sig.abi = None;
     let body = &route.func.block;
     quote! {
         #(#docs)*

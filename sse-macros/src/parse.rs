@@ -165,7 +165,16 @@ impl Args {
                     // Consume the rest so that syn adds no second error for it.
                     let _ = content.parse::<TokenStream>();
                 }
-                set_once(&mut self.events, decls?.into_iter().collect(), &key)
+                let decls: Vec<EventDecl> = decls?.into_iter().collect();
+                if decls.is_empty() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`events()` is empty: list the types this route sends, \
+                         `events(Customer = \"customer\")`, or remove it to send any type \
+                         the serializer encodes",
+                    ));
+                }
+                set_once(&mut self.events, decls, &key)
             }
             _ => unreachable!("`known` is one of the keys matched above"),
         }

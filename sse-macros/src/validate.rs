@@ -223,6 +223,13 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
             "an `#[sse]` handler cannot take `self`: make it a free function",
         );
     }
+    if let Some(abi) = &sig.abi {
+        fail(
+            abi.span(),
+            "an `#[sse]` handler cannot have an ABI: the runtime calls it as a Rust `async fn`; \
+             remove the `extern`",
+        );
+    }
     if let Some(variadic) = &sig.variadic {
         fail(variadic.span(), "an `#[sse]` handler cannot be variadic");
     }

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/events")]
+async extern "C" fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}
