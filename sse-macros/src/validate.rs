@@ -152,6 +152,49 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
     if !path.starts_with('/') {
         return fail(errors, format!("a path starts with `/`: \"/{path}\""));
     }
+    if let Some((route, query)) = path.split_once('?') {
+        fail(
+            errors,
+            format!(
+                "a route's path has no query string: write \"{route}\" and read `?{query}` with a \
+                 `Query<T>` argument"
+            ),
+        );
+        // Read on as the path it should be, so that this is the only error.
+        return check_path(&LitStr::new(route, lit.span()), errors);
+    }
+    // Other routers' parameter syntax, which this one would take as text.
+    for segment in path.split('/') {
+        let (sigil, name) = match segment.chars().next() {
+            Some(':') => (':', &segment[1..]),
+            Some('*') => ('*', &segment[1..]),
+            _ => continue,
+        };
+        let written = match sigil {
+            ':' => format!("{{{name}}}"),
+            _ => format!("{{*{name}}}"),
+        };
+        let fixed = path.replacen(segment, &written, 1);
+        fail(
+            errors,
+            format!(
+                "`{segment}` would match only the text `{segment}`: path parameters are written \
+                 `{written}`, as in \"{fixed}\""
+            ),
+        );
+        // Read on as the path it should be (every such segment rewritten),
+        // so that its parameters still bind and this is the only error.
+        let rewritten: Vec<String> = path
+            .split('/')
+            .map(|segment| match segment.chars().next() {
+                Some(':') => format!("{{{}}}", &segment[1..]),
+                Some('*') => format!("{{*{}}}", &segment[1..]),
+                _ => segment.to_owned(),
+            })
+            .collect();
+        let mut quiet = Errors::default();
+        return check_path(&LitStr::new(&rewritten.join("/"), lit.span()), &mut quiet);
+    }
     let mut params: Vec<String> = Vec::new();
     let mut rest = path.as_str();
     while let Some(open) = rest.find(['{', '}']) {

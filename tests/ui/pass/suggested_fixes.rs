@@ -24,3 +24,33 @@ fn main() {
         .route(events)
         .route_at("/b", events);
 }
+
+// What `path_colon_param`, `path_star_param` and `path_with_query` suggest.
+mod paths {
+    use sse_runtime::extract::Query;
+    use sse_runtime::sse;
+
+    #[derive(serde::Deserialize)]
+    pub struct Since {
+        #[allow(dead_code)]
+        since: Option<u64>,
+    }
+
+    #[sse("/rooms/{room}")]
+    pub async fn room(session: RoomSession, room: String) {
+        let _ = room;
+        session.close();
+    }
+
+    #[sse("/files/{*rest}")]
+    pub async fn files(session: FilesSession, rest: String) {
+        let _ = rest;
+        session.close();
+    }
+
+    #[sse("/events")]
+    pub async fn events(session: EventsSession, since: Query<Since>) {
+        let _ = since;
+        session.close();
+    }
+}

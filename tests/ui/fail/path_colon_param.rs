@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/rooms/:room")]
+async fn room(session: RoomSession, room: String) {
+    let _ = room;
+    session.close();
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/rooms/{room}?since=0")]
+async fn events(session: EventsSession, room: String) {
+    let _ = room;
+    session.close();
+}
+
+fn main() {}
