@@ -72,6 +72,7 @@ pub enum ArgKind {
 const MAX_RETRY_MS: u64 = i32::MAX as u64;
 
 pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
+    drop_second_sse(&mut func, errors);
     let name = &func.sig.ident;
     let pascal = pascal_case(name);
     let session = Ident::new(&format!("{pascal}Session"), name.span());
@@ -140,6 +141,25 @@ fn pascal_case(ident: &Ident) -> String {
             })
         })
         .collect()
+}
+
+/// A second `#[sse]` on the same function is one error, and is removed so
+/// that it does not expand again on the generated handler.
+fn drop_second_sse(func: &mut ItemFn, errors: &mut Errors) {
+    let is_sse = |attr: &syn::Attribute| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "sse")
+    };
+    if let Some(again) = func.attrs.iter().find(|attr| is_sse(attr)) {
+        errors.push(syn::Error::new_spanned(
+            again,
+            "`#[sse]` is given twice: a function is one route; remove this one, and mount the \
+             function at another path with `.route_at(\"/path\", function)`",
+        ));
+    }
+    func.attrs.retain(|attr| !is_sse(attr));
 }
 
 /// Checks the path and returns its parameter names.

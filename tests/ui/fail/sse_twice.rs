@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/a")]
+#[sse("/b")]
+async fn events(session: EventsSession) {
+    session.close();
+}
+
+fn main() {}
