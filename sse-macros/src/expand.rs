@@ -62,6 +62,9 @@ pub fn route(route: &Route) -> TokenStream {
     handler_sig.ident = format_ident!("__handler", span = name.span());
     // Reported by validation if present; left out so that it is the only error.
     handler_sig.abi = None;
+    handler_sig.constness = None;
+    // `unsafe` stays: the body may rely on it, and a handler reported as
+    // unsafe is never called.
     let body = &route.func.block;
     quote! {
         #(#docs)*

@@ -286,6 +286,19 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
             "an `#[sse]` handler cannot take `self`: make it a free function",
         );
     }
+    if let Some(constness) = &sig.constness {
+        fail(
+            constness.span,
+            "an `#[sse]` handler cannot be `const`: it runs once per stream; remove the `const`",
+        );
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        fail(
+            unsafety.span,
+            "an `#[sse]` handler cannot be `unsafe`: the runtime calls it with no conditions to \
+             uphold; remove the `unsafe` (and use an `unsafe` block inside if you need one)",
+        );
+    }
     if let Some(abi) = &sig.abi {
         fail(
             abi.span(),
