@@ -63,6 +63,11 @@ pub(crate) fn rejection_response(rejection: &Rejection) -> Response<Body> {
     response
 }
 
+/// `404`: what a request no route (and no fallback) takes gets.
+pub(crate) fn not_found() -> Response<Body> {
+    text_response(StatusCode::NOT_FOUND, "not found")
+}
+
 /// `405` for a stream route's path asked with another method than `GET`.
 pub(crate) fn method_not_allowed() -> Response<Body> {
     let mut response = text_response(

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use http::request::Parts;
 use http::{Method, Response};
 
-use super::body::{method_not_allowed, rejection_response, Body};
+#[cfg(doc)]
+use super::body::not_found;
+use super::body::{method_not_allowed, rejection_response, stream_response, Body};
 use super::routes::Matched;
 use super::supervise::supervise;
 use super::Inner;
@@ -27,6 +29,21 @@ pub(crate) enum Decision {
     /// No route matches: the fallback's (or `404`), which needs the request's
     /// body, so the parts come back.
     Fallback(Parts),
+}
+
+impl Decision {
+    /// The response to write, unless no route matched: then the request's
+    /// parts come back, for a fallback (or [`not_found`]).
+    // The `Err` hands the request's parts on, moved once; boxing them would
+    // allocate for every fallback request to save nothing.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn into_response(self) -> Result<Response<Body>, Parts> {
+        match self {
+            Decision::Stream(body) => Ok(stream_response(body)),
+            Decision::Respond(response) => Ok(response),
+            Decision::Fallback(parts) => Err(parts),
+        }
+    }
 }
 
 impl Inner {

@@ -66,10 +66,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{Extensions, Response, StatusCode};
+use http::{Extensions, Response};
 
 pub use body::Body;
-pub(crate) use body::{stream_response, text_response, STREAM_HEADERS};
+pub(crate) use body::{not_found, text_response, STREAM_HEADERS};
 pub(crate) use dispatch::Decision;
 
 use self::routes::{Mount, RouteTable};
@@ -180,11 +180,8 @@ impl<B> tower_service::Service<http::Request<B>> for Router {
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
         let router = self.clone();
         Box::pin(async move {
-            Ok(match router.inner.decide(parts, peer).await {
-                Decision::Stream(body) => stream_response(body),
-                Decision::Respond(response) => response,
-                Decision::Fallback(_) => text_response(StatusCode::NOT_FOUND, "not found"),
-            })
+            let decision = router.inner.decide(parts, peer).await;
+            Ok(decision.into_response().unwrap_or_else(|_| not_found()))
         })
     }
 }

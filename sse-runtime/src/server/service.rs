@@ -22,7 +22,7 @@ use tower::util::BoxCloneSyncService;
 use super::FallbackFn;
 use crate::error::BoxError;
 use crate::request::PeerAddr;
-use crate::router::{stream_response, text_response, Body, Decision, Router};
+use crate::router::{not_found, text_response, Body, Decision, Router};
 
 /// The service a [`Server::layer`](super::Server::layer) wraps: the routes
 /// and the fallback, type-erased, answering every request (a failure is
@@ -103,16 +103,13 @@ impl Dispatch {
 
     /// Answers a request already decided.
     pub(super) fn answer(&self, decision: Decision, body: RequestBody) -> BoxFuture {
-        let response = match decision {
-            Decision::Stream(stream) => stream_response(stream),
-            Decision::Respond(response) => response,
-            Decision::Fallback(parts) => match &self.fallback {
-                Some(fallback) => {
-                    let answered = fallback(http::Request::from_parts(parts, body));
-                    return Box::pin(async move { Ok(answered.await) });
-                }
-                None => text_response(StatusCode::NOT_FOUND, "not found"),
-            },
+        let response = match (decision.into_response(), &self.fallback) {
+            (Ok(response), _) => response,
+            (Err(parts), Some(fallback)) => {
+                let answered = fallback(http::Request::from_parts(parts, body));
+                return Box::pin(async move { Ok(answered.await) });
+            }
+            (Err(_), None) => not_found(),
         };
         Box::pin(std::future::ready(Ok(response)))
     }
