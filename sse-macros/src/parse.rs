@@ -176,7 +176,10 @@ impl Args {
                 }
                 set_once(&mut self.events, decls, &key)
             }
-            _ => unreachable!("`known` is one of the keys matched above"),
+            other => Err(syn::Error::new(
+                key.span(),
+                format!("unknown key `{other}`; the keys are {KEYS}"),
+            )),
         }
     }
 }

@@ -280,11 +280,7 @@ impl Event {
         out.reserve(self.encoded_len_hint());
         self.write_fields(out);
         if let Some(data) = &self.data {
-            out.put_slice(DATA_PREFIX);
-            let start = out.len();
-            out.put_slice(data.as_bytes());
-            split_lines_in_place(out, start, DATA_BREAK);
-            out.put_u8(b'\n');
+            write_text_lines(out, data);
         }
         out.put_u8(b'\n');
     }
@@ -381,6 +377,15 @@ const ID_PREFIX: &[u8] = b"id: ";
 const DATA_BREAK: &[u8] = b"\ndata: ";
 const COMMENT_BREAK: &[u8] = b"\n: ";
 
+/// Writes `data` as `data:` lines (with their final line end).
+fn write_text_lines(out: &mut BytesMut, data: &str) {
+    out.put_slice(DATA_PREFIX);
+    let start = out.len();
+    out.put_slice(data.as_bytes());
+    split_lines_in_place(out, start, DATA_BREAK);
+    out.put_u8(b'\n');
+}
+
 /// Runs `serialize` to write an event's data as `data:` lines (with their
 /// final line end): checks it is UTF-8, then splits its lines. On error
 /// `out` is left as it was.
@@ -443,12 +448,22 @@ impl EventBody {
         name: Option<&str>,
         serialize: impl FnOnce(&mut DataWriter<'_>) -> Result<(), SerializeError>,
     ) -> Result<Self, BodyError> {
+        Self::build(name, |out| {
+            write_data_lines(out, serialize).map_err(BodyError::from)
+        })
+    }
+
+    /// `name`'s line (checked), then what `data` writes.
+    fn build<E: From<EventError>>(
+        name: Option<&str>,
+        data: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+    ) -> Result<Self, E> {
         let mut out = BytesMut::new();
         if let Some(name) = name {
             check_name(name)?;
             write_line(&mut out, EVENT_PREFIX, name);
         }
-        write_data_lines(&mut out, serialize)?;
+        data(&mut out)?;
         Ok(Self {
             bytes: out.freeze(),
             name_len: name.map_or(0, str::len),
@@ -465,12 +480,9 @@ impl EventBody {
     /// # Ok::<(), sse_runtime::EventError>(())
     /// ```
     pub fn text(name: Option<&str>, data: &str) -> Result<Self, EventError> {
-        Self::encode(name, |out| out.write_str(data).map_err(SerializeError::new)).map_err(|err| {
-            match err {
-                BodyError::Event(err) => err,
-                // Writing a `&str` can neither fail nor be anything but UTF-8.
-                BodyError::Serialize(_) => unreachable!("text data always encodes"),
-            }
+        Self::build(name, |out| {
+            write_text_lines(out, data);
+            Ok::<(), EventError>(())
         })
     }
 
