@@ -158,7 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("or: curl -N 'http://{addr}/chat?name=curl'");
     let site_room = room.clone();
     Server::new()
-        .state(room)
+        .with_state(room)
         .route(chat)
         .fallback(move |request| site(site_room.clone(), request))
         .with_graceful_shutdown(sse_runtime::server::shutdown_signal())

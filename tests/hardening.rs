@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use sse_runtime::extract::FromRequest;
+use sse_runtime::extract::{FromRef, FromRequest};
 use sse_runtime::route::handler;
-use sse_runtime::{sse, Event, Rejection, Request, Route, Server, Session};
+use sse_runtime::{sse, Event, Rejection, Request, Server, Session};
 use support::http::{get, open_on, request, request_h2, start, text, Via};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -176,11 +176,14 @@ async fn a_client_that_floods_a_stream_is_closed_not_read_forever() {
 /// in only "let me in" and refuses the rest with a challenge.
 struct Counted;
 
-impl FromRequest for Counted {
+impl<S: Sync> FromRequest<S> for Counted
+where
+    Arc<AtomicUsize>: FromRef<S>,
+{
     type Rejection = Rejection;
 
-    async fn from_request(request: &Request) -> Result<Self, Rejection> {
-        let count = request.state::<Arc<AtomicUsize>>().expect("registered");
+    async fn from_request(request: &Request, state: &S) -> Result<Self, Rejection> {
+        let count = Arc::<AtomicUsize>::from_ref(state);
         count.fetch_add(1, Ordering::SeqCst);
         // Where a real extractor would ask a database or an identity provider.
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -206,7 +209,7 @@ async fn every_request_is_extracted_exactly_once_on_every_path() {
     }
     let count = Arc::new(AtomicUsize::new(0));
     let server = Server::new()
-        .state(count.clone())
+        .with_state(count.clone())
         .route(guarded)
         .fallback(page);
     let server = start(server).await;

@@ -55,7 +55,7 @@ async fn feed(
 }
 
 async fn serve(hub: &Hub<FeedRoute>) -> TestServer {
-    start(Server::new().state(hub.clone()).route(feed)).await
+    start(Server::new().with_state(hub.clone()).route(feed)).await
 }
 
 fn tick(publisher: u32, n: u32) -> Tick {

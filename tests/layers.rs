@@ -17,7 +17,7 @@ async fn page(_request: http::Request<sse_runtime::server::RequestBody>) -> http
 }
 
 /// A stream that counts how many handlers started.
-fn counted(starts: Arc<AtomicUsize>) -> impl RoutePath {
+fn counted(starts: Arc<AtomicUsize>) -> impl Route<()> + RoutePath {
     handler(move |session: Session| {
         starts.fetch_add(1, Ordering::SeqCst);
         async move { session.send(Event::new().data("in")).await }

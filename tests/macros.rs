@@ -101,7 +101,7 @@ async fn room(
 
 #[tokio::test]
 async fn path_parameters_extractors_and_options_reach_the_handler() {
-    let server = start(Server::new().state(Greeting("hi")).route(room)).await;
+    let server = start(Server::new().with_state(Greeting("hi")).route(room)).await;
     let req = get(
         server.addr,
         "/rooms/42/users/ana%20b?min=7",
@@ -127,7 +127,7 @@ async fn path_parameters_extractors_and_options_reach_the_handler() {
 
 #[tokio::test]
 async fn failed_extractions_answer_400_with_a_reason_not_a_stream() {
-    let server = start(Server::new().state(Greeting("hi")).route(room)).await;
+    let server = start(Server::new().with_state(Greeting("hi")).route(room)).await;
     let addr = server.addr;
     let (status, headers, body) =
         text(request(addr, get(addr, "/rooms/lobby/users/x", &[])).await).await;
@@ -143,12 +143,62 @@ async fn failed_extractions_answer_400_with_a_reason_not_a_stream() {
     assert_eq!(status, 400);
     assert!(body.starts_with("invalid query string"), "{body}");
     server.stop().await;
+}
 
-    // State that was never registered is a server bug: 500, not a stream.
-    let server = start(Server::new().route(room)).await;
-    let (status, _, _) =
-        text(request(server.addr, get(server.addr, "/rooms/1/users/x", &[])).await).await;
-    assert_eq!(status, 500);
+/// Several state types: the fields of one state struct.
+#[derive(Clone, sse_runtime::extract::FromRef)]
+struct App {
+    greeting: Greeting,
+    visits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    #[from_ref(skip)]
+    _unused: Greeting,
+}
+
+#[sse("/visits")]
+async fn visits(
+    session: VisitsSession,
+    greeting: State<Greeting>,
+    visits: State<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    app: State<App>,
+) -> Result<(), sse_runtime::Error> {
+    let n = visits.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    session
+        .send(format!("{} visit {n} {}", greeting.0 .0, app.0._unused.0))
+        .await
+}
+
+#[tokio::test]
+async fn several_state_types_come_from_one_state_struct_and_each_route_keeps_its_own() {
+    let app = App {
+        greeting: Greeting("hello"),
+        visits: Default::default(),
+        _unused: Greeting("(skipped)"),
+    };
+    // `room` is registered with the state given before it; `visits` with `app`.
+    let server = Server::new()
+        .with_state(Greeting("hi"))
+        .route(room)
+        .with_state(app.clone())
+        .route(visits);
+    let server = start(server).await;
+    for n in 1..=2 {
+        let mut stream =
+            EventStream::new(request(server.addr, get(server.addr, "/visits", &[])).await);
+        assert_eq!(
+            stream.next_block().await.unwrap(),
+            format!("data: hello visit {n} (skipped)\n\n")
+        );
+    }
+    assert_eq!(app.visits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let req = get(server.addr, "/rooms/1/users/x", &[]);
+    let mut stream = EventStream::new(request(server.addr, req).await);
+    assert_eq!(stream.next_block().await.unwrap(), "retry: 3000\n\n");
+    assert!(stream
+        .next_block()
+        .await
+        .unwrap()
+        .starts_with("data: hi room=1"));
+    drop(stream);
     server.stop().await;
 }
 

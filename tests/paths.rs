@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sse_runtime::route::handler;
-use sse_runtime::{Event, Heartbeat, Route, Server, Session};
+use sse_runtime::{Event, Heartbeat, Server, Session};
 use support::http::{open_on, start, Via};
 use tokio::sync::mpsc;
 

@@ -181,10 +181,13 @@ async fn shut_down_from_axums_graceful_shutdown_ends_the_streams() {
 /// Refuses everyone after an async lookup, with a JSON body of its own.
 struct Nobody;
 
-impl sse_runtime::extract::FromRequest for Nobody {
+impl<S: Sync> sse_runtime::extract::FromRequest<S> for Nobody {
     type Rejection = http::Response<String>;
 
-    async fn from_request(_request: &sse_runtime::Request) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        _request: &sse_runtime::Request,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
         tokio::task::yield_now().await; // a lookup would await here
         Err(http::Response::builder()
             .status(StatusCode::FORBIDDEN)

@@ -276,8 +276,8 @@ async fn request_details_reach_the_handler() {
 async fn not_found_method_not_allowed_and_bad_requests() {
     let reject = handler(|_session: Session| async {});
     struct Refuses;
-    impl Route for Refuses {
-        fn start(&self, _: Session) -> sse_runtime::route::StartFuture {
+    impl<S> Route<S> for Refuses {
+        fn start(&self, _: Session, _: &S) -> sse_runtime::route::StartFuture {
             Box::pin(async { Err(Rejection::bad_request("`room` must be a number")) })
         }
     }

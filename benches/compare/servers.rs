@@ -127,7 +127,7 @@ pub mod project {
             let hub = Hub::<BroadcastRoute>::builder().history(1 << 16).build();
             let control = hub.clone();
             let server = Server::new()
-                .state(hub)
+                .with_state(hub)
                 .route(broadcast)
                 .route(hot)
                 .fallback(

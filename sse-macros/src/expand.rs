@@ -200,7 +200,7 @@ fn route_impl(route: &Route) -> TokenStream {
                     let rt = runtime_at(route, span);
                     quote_spanned! {span=>
                         let #binding: #ty = #rt::refusal(
-                            <#ty as #rt::FromRequest>::from_request(__request).await,
+                            <#ty as #rt::FromRequest<__S>>::from_request(__request, &__state).await,
                         )?;
                     }
                 }
@@ -226,7 +226,13 @@ fn route_impl(route: &Route) -> TokenStream {
                 #finish
             })
         };
+        // The future outlives the borrow of the state: it takes a clone,
+        // when an extractor needs one.
+        let take_state = extractors(route)
+            .next()
+            .map(|_| quote!(let __state = ::core::clone::Clone::clone(__state);));
         quote! {
+            #take_state
             ::std::boxed::Box::pin(async move {
                 let __request = __session.request();
                 #(#extractions)*
@@ -239,7 +245,7 @@ fn route_impl(route: &Route) -> TokenStream {
         // The signature was reported as an error; do not call the handler, so
         // that the report is the only error.
         quote! {
-            let _ = __session;
+            let _ = (__session, __state);
             ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
                 #rt::Rejection::new(
                     #rt::StatusCode::INTERNAL_SERVER_ERROR,
@@ -257,8 +263,25 @@ fn route_impl(route: &Route) -> TokenStream {
             }
         }
     });
+    // The route serves any router whose state its extractors can take what
+    // they need from; a `State<T>` the state does not provide fails on its
+    // bound (spanned on the argument's type) where the route is registered.
+    let bounds = if route.callable {
+        extractors(route)
+            .map(|ty| {
+                let rt = runtime_at(route, ty.span());
+                quote_spanned!(ty.span()=> #ty: #rt::FromRequest<__S>,)
+            })
+            .collect()
+    } else {
+        TokenStream::new()
+    };
     quote! {
-        impl #rt::Route for #name {
+        impl<__S> #rt::Route<__S> for #name
+        where
+            __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+            #bounds
+        {
             fn options(&self) -> #rt::RouteOptions {
                 #options
             }
@@ -266,6 +289,7 @@ fn route_impl(route: &Route) -> TokenStream {
             fn start(
                 &self,
                 __session: #rt::Session,
+                __state: &__S,
             ) -> #rt::StartFuture {
                 #start
             }
@@ -273,6 +297,15 @@ fn route_impl(route: &Route) -> TokenStream {
 
         #route_path
     }
+}
+
+/// The types of the handler's extractor arguments.
+fn extractors(route: &Route) -> impl Iterator<Item = &syn::Type> {
+    route
+        .args
+        .iter()
+        .filter(|arg| matches!(arg.kind, ArgKind::Extractor))
+        .map(|arg| &arg.ty)
 }
 
 fn options(route: &Route) -> TokenStream {

@@ -1,4 +1,4 @@
-//! The `#[sse]` attribute of `sse-runtime`.
+//! The `#[sse]` attribute and `#[derive(FromRef)]` of `sse-runtime`.
 //!
 //! Depend on `sse-runtime`, which re-exports the attribute and documents it in
 //! full; the generated code names the runtime as `::sse_runtime`.
@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod expand;
+mod from_ref;
 mod parse;
 mod validate;
 
@@ -22,6 +23,16 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn sse(attr: TokenStream, item: TokenStream) -> TokenStream {
     sse_impl(attr.into(), item.into()).into()
+}
+
+/// Derives `FromRef` of a state struct for each of its fields' types. See
+/// `sse_runtime::extract::FromRef` for the full documentation.
+#[proc_macro_derive(FromRef, attributes(from_ref))]
+pub fn derive_from_ref(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => from_ref::derive(input).into(),
+        Err(err) => err.to_compile_error().into(),
+    }
 }
 
 fn sse_impl(

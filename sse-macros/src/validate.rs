@@ -394,7 +394,7 @@ fn looks_like_session(ty: &Type) -> bool {
 
 /// The runtime's path: `crate = "..."` parsed as a path, or `::sse_runtime`.
 /// A value that is not a path is one error, and the default stands in.
-fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
+pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
     let default = || syn::parse_quote!(::sse_runtime);
     let Some(lit) = krate else {
         return default();

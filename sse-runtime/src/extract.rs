@@ -7,23 +7,54 @@
 //! otherwise) instead of opening a stream, so an `EventSource` with a bad URL
 //! stops reconnecting.
 //!
+//! # State
+//!
+//! Shared state is typed: the router holds one state value, given with
+//! [`with_state`](crate::Server::with_state), and a handler takes any part of
+//! it with [`State<T>`], where `T` implements [`FromRef`] of the router's
+//! state. A route that asks for state the router does not provide does not
+//! compile where it is registered. Several state types live in one struct
+//! that derives [`FromRef`](macro@FromRef):
+//!
 //! ```
-//! use sse_runtime::extract::{LastEventId, Query, State};
+//! use std::sync::Arc;
+//! use sse_runtime::extract::{FromRef, LastEventId, Query, State};
 //! use sse_runtime::sse;
 //!
 //! #[derive(serde::Deserialize)]
 //! struct Filter { level: Option<String> }
 //!
-//! #[derive(Clone)]
-//! struct Config { greeting: &'static str }
+//! struct Db;
+//!
+//! #[derive(Clone, FromRef)]
+//! struct App { db: Arc<Db>, greeting: &'static str }
 //!
 //! #[sse("/logs")]
-//! async fn logs(session: LogsSession, filter: Query<Filter>, last: LastEventId, config: State<Config>) {
-//!     let _ = (filter.0.level, last.0, config.0.greeting);
+//! async fn logs(
+//!     session: LogsSession,
+//!     filter: Query<Filter>,
+//!     last: LastEventId,
+//!     db: State<Arc<Db>>,
+//!     greeting: State<&'static str>,
+//! ) {
+//!     let _ = (filter.0.level, last.0, db.0, greeting.0);
 //! }
-//! # let _ = sse_runtime::Server::new().state(Config { greeting: "hi" }).route(logs);
+//!
+//! let app = App { db: Arc::new(Db), greeting: "hi" };
+//! let server = sse_runtime::Server::new().with_state(app).route(logs);
+//! # let _ = server;
 //! ```
+//!
+//! # Why not axum's extractor traits
+//!
+//! The runtime serves streams without axum (its own HTTP/1.1 path keeps an
+//! idle stream at a few kilobytes), so its extractors cannot be axum's
+//! `FromRequestParts`, which takes `http::request::Parts` by `&mut` and needs
+//! axum's request types. [`FromRequest`] has the same shape (async, typed
+//! state, a rejection that is a response), so porting an extractor is a
+//! rename; a route mounted in an axum app still sits under the app's layers.
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use http::StatusCode;
@@ -43,10 +74,10 @@ use crate::route::Rejection;
 /// /// The signed-in user, looked up by the session cookie.
 /// struct User(String);
 ///
-/// impl FromRequest for User {
+/// impl<S: Sync> FromRequest<S> for User {
 ///     type Rejection = Rejection;
 ///
-///     async fn from_request(request: &Request) -> Result<Self, Rejection> {
+///     async fn from_request(request: &Request, _state: &S) -> Result<Self, Rejection> {
 ///         let cookie = request.header("cookie").unwrap_or_default().to_owned();
 ///         match look_up(&cookie).await {
 ///             Some(name) => Ok(User(name)),
@@ -57,19 +88,51 @@ use crate::route::Rejection;
 /// }
 /// # async fn look_up(_cookie: &str) -> Option<String> { None }
 /// ```
+///
+/// An extractor that needs state takes it from the router's state `S`
+/// through [`FromRef`], so that it works in any app whose state provides it:
+///
+/// ```
+/// use std::sync::Arc;
+/// use sse_runtime::extract::{FromRef, FromRequest};
+/// use sse_runtime::{Rejection, Request};
+///
+/// struct Tokens;
+/// impl Tokens {
+///     async fn user_of(&self, _token: &str) -> Option<String> { None }
+/// }
+///
+/// struct User(String);
+///
+/// impl<S> FromRequest<S> for User
+/// where
+///     Arc<Tokens>: FromRef<S>,
+///     S: Sync,
+/// {
+///     type Rejection = http::StatusCode;
+///
+///     async fn from_request(request: &Request, state: &S) -> Result<Self, http::StatusCode> {
+///         let tokens = Arc::<Tokens>::from_ref(state);
+///         let token = request.header("authorization").unwrap_or_default();
+///         tokens.user_of(token).await.map(User).ok_or(http::StatusCode::UNAUTHORIZED)
+///     }
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a handler argument: it is neither the session, a path parameter, nor an extractor",
+    message = "`{Self}` cannot be a handler argument: it is neither the session, a path parameter, nor an extractor for state `{S}`",
     label = "not the session, not a `{{param}}` of the path, and not an extractor",
     note = "a path parameter's argument has the name of its `{{param}}` in the path; an extractor implements `sse_runtime::extract::FromRequest` (built in: `Query<T>`, `LastEventId`, `State<T>`, `PeerAddr`)"
 )]
-pub trait FromRequest: Sized + Send + 'static {
+pub trait FromRequest<S>: Sized + Send + 'static {
     /// What a refusal answers: a [`Rejection`], or anything that converts
     /// into one (a status, a status and a text, an `http::Response<String>`).
     type Rejection: Into<Rejection>;
 
-    /// Extracts the value, or refuses the request.
+    /// Extracts the value from the request and the router's state, or
+    /// refuses the request.
     fn from_request(
         request: &Request,
+        state: &S,
     ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
 }
 
@@ -91,10 +154,10 @@ pub trait FromRequest: Sized + Send + 'static {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Query<T>(pub T);
 
-impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for Query<T> {
+impl<S: Sync, T: serde::de::DeserializeOwned + Send + 'static> FromRequest<S> for Query<T> {
     type Rejection = Rejection;
 
-    async fn from_request(request: &Request) -> Result<Self, Rejection> {
+    async fn from_request(request: &Request, _state: &S) -> Result<Self, Rejection> {
         let query = request.query().unwrap_or("");
         serde_urlencoded::from_str(query)
             .map(Query)
@@ -117,18 +180,20 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for Query<T> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LastEventId(pub Option<String>);
 
-impl FromRequest for LastEventId {
+impl<S: Sync> FromRequest<S> for LastEventId {
     type Rejection = Rejection;
 
-    async fn from_request(request: &Request) -> Result<Self, Rejection> {
+    async fn from_request(request: &Request, _state: &S) -> Result<Self, Rejection> {
         Ok(Self(request.last_event_id().map(str::to_owned)))
     }
 }
 
-/// Shared state registered with [`Server::state`](crate::Server::state),
-/// cloned for each stream (wrap large state in an `Arc`). A type that was
-/// never registered is a server bug: the request gets 500 and the log says
-/// which type is missing.
+/// A part of the router's state (the value given to
+/// [`with_state`](crate::Server::with_state)): any `T` that implements
+/// [`FromRef`] of it; the whole state, or one field of a state struct that
+/// derives [`FromRef`](macro@FromRef). Taken by clone for each stream, so
+/// wrap what is large in an `Arc`. A route that asks for state its router
+/// does not provide is a compile error where it is registered.
 ///
 /// ```
 /// # use sse_runtime::sse;
@@ -142,37 +207,69 @@ impl FromRequest for LastEventId {
 ///     let _db: Arc<Db> = db.0;
 /// }
 ///
-/// let server = sse_runtime::Server::new().state(Arc::new(Db)).route(feed);
+/// let server = sse_runtime::Server::new().with_state(Arc::new(Db)).route(feed);
 /// # let _ = server;
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct State<T>(pub T);
 
-impl<T: Clone + Send + Sync + 'static> FromRequest for State<T> {
-    type Rejection = Rejection;
+impl<S: Sync, T: FromRef<S> + Send + 'static> FromRequest<S> for State<T> {
+    type Rejection = Infallible;
 
-    async fn from_request(request: &Request) -> Result<Self, Rejection> {
-        match request.state::<T>() {
-            Some(state) => Ok(State(state.clone())),
-            None => {
-                let type_name = std::any::type_name::<T>();
-                tracing::error!(
-                    state = type_name,
-                    "a handler asked for state that was never registered with Server::state"
-                );
-                Err(Rejection::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server misconfigured: missing state",
-                ))
-            }
-        }
+    async fn from_request(_request: &Request, state: &S) -> Result<Self, Infallible> {
+        Ok(State(T::from_ref(state)))
     }
 }
 
-impl FromRequest for PeerAddr {
+/// How a part of the router's state `S` is taken from it: what
+/// [`State<T>`] needs of `T`. Every `Clone` type is a part of itself; derive
+/// it on a state struct to make each of its fields a part.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sse_runtime::extract::FromRef;
+///
+/// struct Db;
+/// #[derive(Clone, FromRef)]
+/// struct App {
+///     db: Arc<Db>,
+///     name: String,
+///     // Two fields cannot have one type: which would `State<T>` take?
+///     #[from_ref(skip)]
+///     motto: String,
+/// }
+///
+/// let app = App { db: Arc::new(Db), name: "chat".into(), motto: "hi".into() };
+/// assert_eq!(String::from_ref(&app), "chat");
+/// let _db: Arc<Db> = Arc::from_ref(&app);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the router's state `{S}` does not provide `{Self}`, which this route takes",
+    label = "the route is registered here",
+    note = "a route takes state with `State<T>` (or an extractor that needs it): give the state with `.with_state(value)` before `.route(..)`; for several state types, put them in one struct with `#[derive(Clone, FromRef)]` and give that"
+)]
+pub trait FromRef<S> {
+    /// Takes this part of `state`.
+    fn from_ref(state: &S) -> Self;
+}
+
+impl<T: Clone> FromRef<T> for T {
+    fn from_ref(state: &T) -> T {
+        state.clone()
+    }
+}
+
+/// Derives [`FromRef`](trait@FromRef) of a state struct for the type of each
+/// of its fields, so that `State<FieldType>` takes a clone of the field. Two
+/// fields of one type are an error, unless all but one are marked
+/// `#[from_ref(skip)]`. `#[from_ref(crate = "path")]` on the struct names the
+/// runtime when it is a renamed dependency.
+pub use sse_macros::FromRef;
+
+impl<S: Sync> FromRequest<S> for PeerAddr {
     type Rejection = Rejection;
 
-    async fn from_request(request: &Request) -> Result<Self, Rejection> {
+    async fn from_request(request: &Request, _state: &S) -> Result<Self, Rejection> {
         request
             .peer_addr()
             .map(PeerAddr)

@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use sse_runtime::{route::handler, Event, Route, Server, Session};
+//! use sse_runtime::{route::handler, Event, Server, Session};
 //!
 //! async fn events(session: Session) -> Result<(), sse_runtime::Error> {
 //!     for i in 0..6 {
@@ -76,7 +76,7 @@ pub use sse_macros::sse;
 pub mod __private {
     pub use http::StatusCode;
 
-    pub use crate::extract::FromRequest;
+    pub use crate::extract::{FromRef, FromRequest};
     pub use crate::macro_support::{
         path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith, FixedEventName,
         SendDeclared,

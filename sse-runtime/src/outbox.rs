@@ -323,7 +323,7 @@ mod tests {
     fn session(heartbeat: Option<Heartbeat>, max_buffered: usize) -> (Session, StreamBody) {
         let (parts, ()) = http::Request::new(()).into_parts();
         let outbox = Outbox::new(
-            Request::new(parts, Vec::new(), None, Default::default()),
+            Request::new(parts, Vec::new(), None),
             CancellationToken::new(),
             max_buffered,
             None,

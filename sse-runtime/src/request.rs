@@ -1,7 +1,6 @@
 //! The request that opened a stream, as a handler sees it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use http::header::{AsHeaderName, HeaderMap};
 use http::{Extensions, Method, Uri, Version};
@@ -57,7 +56,6 @@ pub struct Request {
     parts: http::request::Parts,
     params: Vec<(String, String)>,
     peer: Option<SocketAddr>,
-    state: Arc<Extensions>,
 }
 
 impl Request {
@@ -65,13 +63,11 @@ impl Request {
         parts: http::request::Parts,
         params: Vec<(String, String)>,
         peer: Option<SocketAddr>,
-        state: Arc<Extensions>,
     ) -> Self {
         Self {
             parts,
             params,
             peer,
-            state,
         }
     }
 
@@ -205,18 +201,6 @@ impl Request {
     /// ```
     pub fn last_event_id(&self) -> Option<&str> {
         self.header(LAST_EVENT_ID).filter(|id| !id.is_empty())
-    }
-
-    /// Shared state of type `T` registered with
-    /// [`Server::state`](crate::Server::state).
-    ///
-    /// ```no_run
-    /// # fn f(request: &sse_runtime::Request) {
-    /// let greeting: Option<&String> = request.state::<String>();
-    /// # }
-    /// ```
-    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.state.get::<T>()
     }
 
     /// Request extensions, as set by hyper or a middleware.

@@ -5,10 +5,11 @@
 //! any `async fn(Session)` into one. A route that knows its own path
 //! implements [`RoutePath`] and is registered with
 //! [`Server::route`](crate::Server::route); any route can be mounted somewhere
-//! with [`Server::route_at`](crate::Server::route_at) or [`Route::at`].
+//! with [`Server::route_at`](crate::Server::route_at), and a handler with
+//! [`Handler::at`].
 //!
 //! ```no_run
-//! use sse_runtime::{route::handler, Event, Route, Server, Session};
+//! use sse_runtime::{route::handler, Event, Server, Session};
 //!
 //! async fn hello(session: Session) -> Result<(), sse_runtime::Error> {
 //!     session.send(Event::new().data("hello")).await
@@ -61,12 +62,14 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Sen
 pub type StartFuture =
     Pin<Box<dyn Future<Output = Result<HandlerFuture, Rejection>> + Send + 'static>>;
 
-/// An SSE endpoint: starts a handler on each request routed to it.
+/// An SSE endpoint: starts a handler on each request routed to it, given
+/// the router's state `S` (see [`extract`](crate::extract#state)).
 ///
-/// Implemented by the `#[sse]` attribute and by [`handler`]. `start` runs
-/// before the response is sent: it may refuse the request (a malformed path
-/// parameter, a failed lookup) with a [`Rejection`], which the client
-/// receives instead of a stream; no handler runs then.
+/// Implemented by the `#[sse]` attribute and by [`handler`], for every state
+/// its extractors can be taken from. `start` runs before the response is
+/// sent: it may refuse the request (a malformed path parameter, a failed
+/// lookup) with a [`Rejection`], which the client receives instead of a
+/// stream; no handler runs then.
 ///
 /// ```
 /// use sse_runtime::route::{HandlerFuture, Rejection, Route, StartFuture};
@@ -75,8 +78,8 @@ pub type StartFuture =
 /// /// Counts down from the `from` path parameter.
 /// struct Countdown;
 ///
-/// impl Route for Countdown {
-///     fn start(&self, session: Session) -> StartFuture {
+/// impl<S> Route<S> for Countdown {
+///     fn start(&self, session: Session, _state: &S) -> StartFuture {
 ///         Box::pin(async move {
 ///             let from: u32 = session
 ///                 .request()
@@ -93,36 +96,23 @@ pub type StartFuture =
 ///         })
 ///     }
 /// }
-/// # let _ = sse_runtime::Server::new().route(Countdown.at("/countdown/{from}"));
+/// # let _ = sse_runtime::Server::new().route_at("/countdown/{from}", Countdown);
 /// ```
-pub trait Route: Send + Sync + 'static {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route",
+    label = "not an SSE route",
+    note = "declare one with `#[sse]` on an `async fn`, or wrap an `async fn(Session)` with `sse_runtime::route::handler`"
+)]
+pub trait Route<S>: Send + Sync + 'static {
     /// Heartbeat and retry settings of this route; the server's apply where
     /// this says nothing.
     fn options(&self) -> RouteOptions {
         RouteOptions::default()
     }
 
-    /// Runs the extractors for one request, then gives the handler to run,
-    /// or refuses the request.
-    fn start(&self, session: Session) -> StartFuture;
-
-    /// Mounts this route at `path`, which may contain `{param}` segments.
-    ///
-    /// ```
-    /// use sse_runtime::{route::handler, Route, Session};
-    /// async fn feed(_session: Session) {}
-    /// let mounted = handler(feed).at("/feeds/{name}");
-    /// # let _ = sse_runtime::Server::new().route(mounted);
-    /// ```
-    fn at(self, path: impl Into<Cow<'static, str>>) -> At<Self>
-    where
-        Self: Sized,
-    {
-        At {
-            path: path.into(),
-            route: self,
-        }
-    }
+    /// Runs the extractors for one request, taking what they need of
+    /// `state`, then gives the handler to run, or refuses the request.
+    fn start(&self, session: Session, state: &S) -> StartFuture;
 }
 
 /// A route that knows the path it is served at, so that
@@ -130,31 +120,27 @@ pub trait Route: Send + Sync + 'static {
 ///
 /// ```
 /// use sse_runtime::route::{handler, RoutePath};
-/// use sse_runtime::{Route, Session};
+/// use sse_runtime::Session;
 /// async fn feed(_session: Session) {}
 /// assert_eq!(handler(feed).at("/feed").path(), "/feed");
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no path of its own",
     label = "this route is not mounted at a path",
-    note = "register it with `.route_at(\"/path\", ...)`, or give it a path with `.at(\"/path\")`"
+    note = "register it with `.route_at(\"/path\", ...)`, or give a handler a path with `.at(\"/path\")`"
 )]
-pub trait RoutePath: Route {
+pub trait RoutePath {
     /// The path pattern, such as `/rooms/{room}`.
     fn path(&self) -> &str;
 }
 
 /// What [`Server::route`](crate::Server::route) and
-/// [`Server::route_at`](crate::Server::route_at) accept: a route, or a function
-/// that returns one, which is what `#[sse]` makes of the function it marks.
-/// (`route` also needs the route to know its path: [`RoutePath`].)
+/// [`Server::route_at`](crate::Server::route_at) accept for a router whose
+/// state is `S`: a route, or a function that returns one, which is what
+/// `#[sse]` makes of the function it marks. (`route` also needs the route to
+/// know its path: [`RoutePath`].)
 ///
 /// The marker `M` only tells the two apart; it is inferred.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a route",
-    label = "not an SSE route",
-    note = "declare one with `#[sse]` on an `async fn`, or wrap an `async fn(Session)` with `sse_runtime::route::handler`"
-)]
 ///
 /// ```
 /// use sse_runtime::{route::handler, Server, Session};
@@ -162,15 +148,20 @@ pub trait RoutePath: Route {
 /// let server = Server::new().route_at("/feed", handler(feed));
 /// # drop(server);
 /// ```
-pub trait IntoRoute<M> {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route of a router whose state is `{S}`",
+    label = "not an SSE route for this router",
+    note = "declare a route with `#[sse]` on an `async fn`, or wrap an `async fn(Session)` with `sse_runtime::route::handler`; a route whose arguments take `State<T>` needs the state given with `.with_state(value)` before it is registered"
+)]
+pub trait IntoRoute<S, M> {
     /// The route.
-    type Route: Route;
+    type Route;
 
     /// Converts into the route.
     fn into_route(self) -> Self::Route;
 }
 
-impl<R: Route> IntoRoute<()> for R {
+impl<S, R: Route<S>> IntoRoute<S, ()> for R {
     type Route = R;
 
     fn into_route(self) -> R {
@@ -178,7 +169,10 @@ impl<R: Route> IntoRoute<()> for R {
     }
 }
 
-impl<F: FnOnce() -> R, R: Route> IntoRoute<fn() -> R> for F {
+// No `Route` bound here: a function that returns a route which cannot take
+// the router's state then fails on that bound alone, and the error says
+// which state is missing instead of "not a route".
+impl<S, F: FnOnce() -> R, R> IntoRoute<S, fn() -> R> for F {
     type Route = R;
 
     fn into_route(self) -> R {
@@ -186,31 +180,48 @@ impl<F: FnOnce() -> R, R: Route> IntoRoute<fn() -> R> for F {
     }
 }
 
-/// A route mounted at a path; see [`Route::at`].
-#[derive(Debug, Clone)]
+/// A route mounted at a path; see [`Handler::at`].
 ///
 /// ```
-/// use sse_runtime::{route::{handler, At}, Route, Session};
+/// use sse_runtime::{route::{handler, At}, Session};
 /// async fn feed(_session: Session) {}
 /// let mounted = handler(feed).at("/feed");
 /// # let _: &At<_> = &mounted;
 /// ```
+#[derive(Debug, Clone)]
 pub struct At<R> {
     path: Cow<'static, str>,
     route: R,
 }
 
-impl<R: Route> Route for At<R> {
+impl<R> At<R> {
+    /// `route`, mounted at `path`, which may contain `{param}` segments.
+    ///
+    /// ```
+    /// use sse_runtime::{route::{handler, At}, Session};
+    /// async fn feed(_session: Session) {}
+    /// let mounted = At::new("/feeds/{name}", handler(feed));
+    /// # let _ = sse_runtime::Server::new().route(mounted);
+    /// ```
+    pub fn new(path: impl Into<Cow<'static, str>>, route: R) -> Self {
+        Self {
+            path: path.into(),
+            route,
+        }
+    }
+}
+
+impl<S, R: Route<S>> Route<S> for At<R> {
     fn options(&self) -> RouteOptions {
         self.route.options()
     }
 
-    fn start(&self, session: Session) -> StartFuture {
-        self.route.start(session)
+    fn start(&self, session: Session, state: &S) -> StartFuture {
+        self.route.start(session, state)
     }
 }
 
-impl<R: Route> RoutePath for At<R> {
+impl<R> RoutePath for At<R> {
     fn path(&self) -> &str {
         &self.path
     }
@@ -434,6 +445,19 @@ impl From<StatusCode> for Rejection {
 /// let rejection = sse_runtime::Rejection::from((StatusCode::FORBIDDEN, "not yours"));
 /// assert_eq!((rejection.status(), rejection.message()), (StatusCode::FORBIDDEN, "not yours"));
 /// ```
+/// What an extractor that never refuses declares; never constructed.
+///
+/// ```
+/// use sse_runtime::extract::{FromRequest, State};
+/// fn never_refuses<T: FromRequest<(), Rejection = std::convert::Infallible>>() {}
+/// never_refuses::<State<()>>();
+/// ```
+impl From<std::convert::Infallible> for Rejection {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl<M: Into<Cow<'static, str>>> From<(StatusCode, M)> for Rejection {
     fn from((status, message): (StatusCode, M)) -> Self {
         Self::new(status, message)
@@ -505,7 +529,7 @@ impl<E: Into<BoxError> + Send + 'static> HandlerOutput for Result<(), E> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_runtime::{route::handler, Event, Route, Server, Session};
+/// use sse_runtime::{route::handler, Event, Server, Session};
 ///
 /// async fn clock(session: Session) -> Result<(), sse_runtime::Error> {
 ///     loop {
@@ -553,6 +577,19 @@ impl<F> fmt::Debug for Handler<F> {
 }
 
 impl<F> Handler<F> {
+    /// Mounts this handler at `path`, which may contain `{param}` segments,
+    /// so that [`Server::route`](crate::Server::route) can register it.
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Session};
+    /// async fn feed(_session: Session) {}
+    /// let mounted = handler(feed).at("/feeds/{name}");
+    /// # let _ = sse_runtime::Server::new().route(mounted);
+    /// ```
+    pub fn at(self, path: impl Into<Cow<'static, str>>) -> At<Self> {
+        At::new(path, self)
+    }
+
     /// Replaces all of this route's options.
     ///
     /// ```
@@ -610,7 +647,7 @@ impl<F> Handler<F> {
     }
 }
 
-impl<F, Fut> Route for Handler<F>
+impl<S, F, Fut> Route<S> for Handler<F>
 where
     F: Fn(Session) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
@@ -620,7 +657,7 @@ where
         self.options.clone()
     }
 
-    fn start(&self, session: Session) -> StartFuture {
+    fn start(&self, session: Session, _state: &S) -> StartFuture {
         let running = (self.f)(session);
         let running: HandlerFuture = Box::pin(async move { running.await.into_result() });
         Box::pin(std::future::ready(Ok(running)))

@@ -19,7 +19,7 @@ pub struct TestServer {
     task: Option<JoinHandle<Result<(), ServeError>>>,
 }
 
-pub async fn start(server: Server) -> TestServer {
+pub async fn start<S: Send + 'static>(server: Server<S>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();

@@ -32,7 +32,7 @@
 //! tokio::spawn(async move {
 //!     publisher.publish(Price { symbol: "ACME".into(), cents: 1234 }).await.unwrap();
 //! });
-//! Server::new().state(hub).route(prices).serve("127.0.0.1:8080").await
+//! Server::new().with_state(hub).route(prices).serve("127.0.0.1:8080").await
 //! # }
 //! ```
 //!

@@ -79,7 +79,7 @@ impl Inner {
             ));
         }
         let outbox = Outbox::new(
-            Request::new(parts, params, peer, self.state.clone()),
+            Request::new(parts, params, peer),
             self.shutdown.drain.child_token(),
             self.max_buffered,
             route.preamble.as_ref(),

@@ -66,19 +66,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{Extensions, Response};
+use http::Response;
 
 pub use body::Body;
 pub(crate) use body::{not_found, text_response, STREAM_HEADERS};
 pub(crate) use dispatch::Decision;
 
-use self::routes::{Mount, RouteTable};
+use self::routes::{Bound, Mount, RouteTable};
 use self::shutdown::Shutdown;
 use crate::error::ServeError;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
 use crate::request::PeerAddr;
-use crate::route::{IntoRoute, RoutePath};
+use crate::route::{IntoRoute, Route, RoutePath};
 #[cfg(doc)]
 use crate::{Request, Session};
 
@@ -95,7 +95,7 @@ pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
 /// [`Router::builder`]; see the [module docs](self) for mounting it.
 ///
 /// ```
-/// use sse_runtime::{route::handler, Route, Router, Session};
+/// use sse_runtime::{route::handler, Router, Session};
 /// async fn feed(_session: Session) {}
 /// let router = Router::builder().route(handler(feed).at("/feed")).build()?;
 /// # let _ = router;
@@ -108,7 +108,6 @@ pub struct Router {
 
 pub(crate) struct Inner {
     pub(crate) routes: RouteTable,
-    pub(crate) state: Arc<Extensions>,
     pub(crate) max_buffered: usize,
     pub(crate) handler_grace: Duration,
     pub(crate) shutdown: Shutdown,
@@ -138,7 +137,7 @@ impl Router {
             retry: None,
             max_buffered: DEFAULT_MAX_BUFFERED,
             handler_grace: Duration::from_secs(5),
-            state: Extensions::new(),
+            state: (),
         }
     }
 
@@ -190,9 +189,12 @@ impl<B> tower_service::Service<http::Request<B>> for Router {
 /// Invalid or conflicting paths and settings are reported by
 /// [`build`](Self::build).
 ///
+/// `S` is the state the routes registered next take their extractors'
+/// state from (see [`with_state`](Self::with_state)); `()` until one is given.
+///
 /// ```
 /// use std::time::Duration;
-/// use sse_runtime::{route::handler, Heartbeat, Route, Router, Session};
+/// use sse_runtime::{route::handler, Heartbeat, Router, Session};
 ///
 /// async fn feed(_session: Session) {}
 ///
@@ -205,16 +207,16 @@ impl<B> tower_service::Service<http::Request<B>> for Router {
 /// # Ok::<(), sse_runtime::ServeError>(())
 /// ```
 #[must_use = "a builder does nothing until `build`"]
-pub struct RouterBuilder {
+pub struct RouterBuilder<S = ()> {
     mounts: Vec<Mount>,
     heartbeat: Option<Heartbeat>,
     retry: Option<Duration>,
     max_buffered: usize,
     handler_grace: Duration,
-    state: Extensions,
+    state: S,
 }
 
-impl std::fmt::Debug for RouterBuilder {
+impl<S> std::fmt::Debug for RouterBuilder<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RouterBuilder")
             .field(
@@ -229,19 +231,19 @@ impl std::fmt::Debug for RouterBuilder {
     }
 }
 
-impl RouterBuilder {
+impl<S: Clone + Send + Sync + 'static> RouterBuilder<S> {
     /// Registers a route at its own path.
     ///
     /// ```
-    /// use sse_runtime::{route::handler, Route, Router, Session};
+    /// use sse_runtime::{route::handler, Router, Session};
     /// async fn feed(_session: Session) {}
     /// let builder = Router::builder().route(handler(feed).at("/feed"));
     /// # let _ = builder;
     /// ```
     pub fn route<M, R>(self, route: R) -> Self
     where
-        R: IntoRoute<M>,
-        R::Route: RoutePath,
+        R: IntoRoute<S, M>,
+        R::Route: Route<S> + RoutePath,
     {
         let route = route.into_route();
         let path = route.path().to_owned();
@@ -256,27 +258,51 @@ impl RouterBuilder {
     /// let builder = Router::builder().route_at("/rooms/{room}", handler(room));
     /// # let _ = builder;
     /// ```
-    pub fn route_at<M>(mut self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
+    pub fn route_at<M, R>(mut self, path: impl Into<String>, route: R) -> Self
+    where
+        R: IntoRoute<S, M>,
+        R::Route: Route<S>,
+    {
         self.mounts.push(Mount {
             path: path.into(),
-            route: Box::new(route.into_route()),
+            route: Box::new(Bound {
+                route: route.into_route(),
+                state: self.state.clone(),
+            }),
         });
         self
     }
+}
 
-    /// Registers shared state that handlers take with
-    /// [`State<T>`](crate::extract::State) or [`Request::state`], one value per
-    /// type (a second value of the same type replaces the first).
+impl<S> RouterBuilder<S> {
+    /// The state that the routes registered from here on take their
+    /// extractors' state from: [`State<T>`](crate::extract::State) takes any
+    /// `T` that implements [`FromRef`](crate::extract::FromRef) of it (the
+    /// whole value, or a field of a struct that derives `FromRef`). Give it
+    /// before the routes that need it: a route that asks for state the
+    /// router does not provide is a compile error at its registration.
     ///
     /// ```
     /// use std::sync::Arc;
+    /// use sse_runtime::{extract::State, sse};
+    ///
     /// struct Db;
-    /// let builder = sse_runtime::Router::builder().state(Arc::new(Db));
+    ///
+    /// #[sse("/feed")]
+    /// async fn feed(session: FeedSession, db: State<Arc<Db>>) {}
+    ///
+    /// let builder = sse_runtime::Router::builder().with_state(Arc::new(Db)).route(feed);
     /// # let _ = builder;
     /// ```
-    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.insert(value);
-        self
+    pub fn with_state<T: Clone + Send + Sync + 'static>(self, state: T) -> RouterBuilder<T> {
+        RouterBuilder {
+            mounts: self.mounts,
+            heartbeat: self.heartbeat,
+            retry: self.retry,
+            max_buffered: self.max_buffered,
+            handler_grace: self.handler_grace,
+            state,
+        }
     }
 
     /// The heartbeat of every route that does not set its own.
@@ -366,7 +392,6 @@ impl RouterBuilder {
         let routes = RouteTable::new(self.mounts, self.heartbeat.as_ref(), self.retry)?;
         let inner = Inner {
             routes,
-            state: Arc::new(self.state),
             max_buffered: self.max_buffered,
             handler_grace: self.handler_grace,
             shutdown: Shutdown::default(),

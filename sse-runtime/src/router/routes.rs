@@ -9,18 +9,42 @@ use bytes::Bytes;
 use crate::error::{RouteError, ServeError};
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
-use crate::route::{Rejection, Route};
+use crate::route::{Rejection, Route, RouteOptions, StartFuture};
+use crate::session::Session;
+
+/// A route with the state its extractors take what they need from: what
+/// the table holds, whatever the type of the state.
+pub(crate) trait Endpoint: Send + Sync + 'static {
+    fn options(&self) -> RouteOptions;
+    fn start(&self, session: Session) -> StartFuture;
+}
+
+/// A route bound, when it was registered, to the router's state then.
+pub(crate) struct Bound<R, S> {
+    pub(crate) route: R,
+    pub(crate) state: S,
+}
+
+impl<R: Route<S>, S: Send + Sync + 'static> Endpoint for Bound<R, S> {
+    fn options(&self) -> RouteOptions {
+        self.route.options()
+    }
+
+    fn start(&self, session: Session) -> StartFuture {
+        self.route.start(session, &self.state)
+    }
+}
 
 /// A route as registered: its path pattern and the route.
 pub(crate) struct Mount {
     pub(crate) path: String,
-    pub(crate) route: Box<dyn Route>,
+    pub(crate) route: Box<dyn Endpoint>,
 }
 
 /// A route with everything resolved that each request needs.
 pub(crate) struct CompiledRoute {
     pub(crate) pattern: Arc<str>,
-    pub(crate) route: Box<dyn Route>,
+    pub(crate) route: Box<dyn Endpoint>,
     pub(crate) heartbeat: Option<Heartbeat>,
     /// The `retry:` line every stream starts with, encoded once.
     pub(crate) preamble: Option<Bytes>,

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use sse_runtime::{route::handler, Event, Route, Server, Session};
+//! use sse_runtime::{route::handler, Event, Server, Session};
 //!
 //! async fn events(session: Session) -> Result<(), sse_runtime::Error> {
 //!     for i in 0..6 {
@@ -66,7 +66,7 @@ pub use self::service::{HttpService, RequestBody};
 use self::service::{Dispatch, Normalize, Wrap};
 use crate::error::{BoxError, ServeError};
 use crate::heartbeat::Heartbeat;
-use crate::route::{IntoRoute, RoutePath};
+use crate::route::{IntoRoute, Route, RoutePath};
 use crate::router::shutdown::Shutdown;
 use crate::router::{Body, Router, RouterBuilder};
 #[cfg(doc)]
@@ -77,9 +77,12 @@ const HTTP1_MAX_BUF_SIZE: usize = 64 * 1024;
 
 /// The SSE server. Configure it, register routes, then [`serve`](Self::serve).
 ///
+/// `S` is the state the routes registered next take their extractors' state
+/// from (see [`with_state`](Self::with_state)); `()` until one is given.
+///
 /// ```no_run
 /// use std::time::Duration;
-/// use sse_runtime::{route::handler, Heartbeat, Route, Server, Session};
+/// use sse_runtime::{route::handler, Heartbeat, Server, Session};
 ///
 /// async fn feed(_session: Session) {}
 ///
@@ -95,8 +98,8 @@ const HTTP1_MAX_BUF_SIZE: usize = 64 * 1024;
 ///     .await
 /// # }
 /// ```
-pub struct Server {
-    router: RouterBuilder,
+pub struct Server<S = ()> {
+    router: RouterBuilder<S>,
     config: Config,
     fallback: Option<Arc<FallbackFn>>,
     /// Applied in order: the last one added is the outermost.
@@ -126,7 +129,7 @@ impl Default for Server {
     }
 }
 
-impl std::fmt::Debug for Server {
+impl<S> std::fmt::Debug for Server<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("router", &self.router)
@@ -147,7 +150,7 @@ impl Server {
     /// # let _ = server;
     /// ```
     pub fn new() -> Self {
-        Self {
+        Server {
             router: Router::builder(),
             config: Config {
                 max_connections: None,
@@ -160,19 +163,21 @@ impl Server {
             shutdown: None,
         }
     }
+}
 
+impl<S: Clone + Send + Sync + 'static> Server<S> {
     /// Registers a route at its own path.
     ///
     /// ```
-    /// use sse_runtime::{route::handler, Route, Server, Session};
+    /// use sse_runtime::{route::handler, Server, Session};
     /// async fn feed(_session: Session) {}
     /// let server = Server::new().route(handler(feed).at("/feed"));
     /// # let _ = server;
     /// ```
     pub fn route<M, R>(self, route: R) -> Self
     where
-        R: IntoRoute<M>,
-        R::Route: RoutePath,
+        R: IntoRoute<S, M>,
+        R::Route: Route<S> + RoutePath,
     {
         Self {
             router: self.router.route(route),
@@ -190,27 +195,45 @@ impl Server {
     /// let server = Server::new().route_at("/rooms/{room}", handler(room));
     /// # let _ = server;
     /// ```
-    pub fn route_at<M>(self, path: impl Into<String>, route: impl IntoRoute<M>) -> Self {
+    pub fn route_at<M, R>(self, path: impl Into<String>, route: R) -> Self
+    where
+        R: IntoRoute<S, M>,
+        R::Route: Route<S>,
+    {
         Self {
             router: self.router.route_at(path, route),
             ..self
         }
     }
+}
 
-    /// Registers shared state that handlers take with
-    /// [`State<T>`](crate::extract::State) or [`Request::state`], one value per
-    /// type (a second value of the same type replaces the first).
+impl<S> Server<S> {
+    /// The state that the routes registered from here on take their
+    /// extractors' state from: [`State<T>`](crate::extract::State) takes any
+    /// `T` that implements [`FromRef`](crate::extract::FromRef) of it (the
+    /// whole value, or a field of a struct that derives `FromRef`). Give it
+    /// before the routes that need it: a route that asks for state the
+    /// server does not provide is a compile error at its registration.
     ///
     /// ```
     /// use std::sync::Arc;
+    /// use sse_runtime::{extract::State, sse};
+    ///
     /// struct Db;
-    /// let server = sse_runtime::Server::new().state(Arc::new(Db));
+    ///
+    /// #[sse("/feed")]
+    /// async fn feed(session: FeedSession, db: State<Arc<Db>>) {}
+    ///
+    /// let server = sse_runtime::Server::new().with_state(Arc::new(Db)).route(feed);
     /// # let _ = server;
     /// ```
-    pub fn state<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
-        Self {
-            router: self.router.state(value),
-            ..self
+    pub fn with_state<T: Clone + Send + Sync + 'static>(self, state: T) -> Server<T> {
+        Server {
+            router: self.router.with_state(state),
+            config: self.config,
+            fallback: self.fallback,
+            layers: self.layers,
+            shutdown: self.shutdown,
         }
     }
 
@@ -448,15 +471,15 @@ impl Server {
     /// let server = sse_runtime::Server::new().fallback_service(Hello);
     /// # let _ = server;
     /// ```
-    pub fn fallback_service<S, B>(mut self, service: S) -> Self
+    pub fn fallback_service<F, B>(mut self, service: F) -> Self
     where
-        S: tower_service::Service<http::Request<RequestBody>, Response = Response<B>>
+        F: tower_service::Service<http::Request<RequestBody>, Response = Response<B>>
             + Clone
             + Send
             + Sync
             + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
+        F::Future: Send + 'static,
+        F::Error: Into<BoxError>,
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {

@@ -69,7 +69,7 @@ pub mod nested {
 
 fn main() {
     let _server = Server::new()
-        .state(Greeting("hi"))
+        .with_state(Greeting("hi"))
         .route(events)
         .route(serialization)
         .route(room)
