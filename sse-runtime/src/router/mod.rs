@@ -30,6 +30,11 @@
 //!
 //! # Mounting
 //!
+//! A route value is not a service by itself: a stream needs what the router
+//! holds (heartbeat and buffer settings, the state, the shutdown that ends
+//! it). One route on its own is a router of one,
+//! `Router::builder().route(events).build()?`, which costs nothing more.
+//!
 //! The router matches the request's path as it receives it. With
 //! `route_service("/rooms/{room}", router)` axum passes the whole path, so the
 //! route is declared at `/rooms/{room}`. With `nest_service("/sse", router)`
