@@ -1,7 +1,7 @@
 //! Every stream guarantee on every path a stream can be served by: the
 //! HTTP/1.1 fast path, hyper on an HTTP/1.1 keep-alive connection, and hyper
-//! over HTTP/2. What the handler observes is sent to the test body, which
-//! does all the asserting.
+//! over HTTP/2, each in cleartext and over TLS. What the handler observes is
+//! sent to the test body, which does all the asserting.
 
 mod support;
 
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sse_runtime::route::handler;
 use sse_runtime::{Event, Heartbeat, Server, Session};
-use support::http::{open_on, start, Via};
+use support::http::{open_on, start_on, Via};
 use tokio::sync::mpsc;
 
 /// The page a keep-alive connection asks for before its stream.
@@ -24,22 +24,24 @@ async fn heartbeats_on_every_path() {
     async fn quiet(session: Session) {
         session.closed().await;
     }
-    let server = Server::new()
-        .heartbeat(Heartbeat::every(Duration::from_millis(50)))
-        .route(handler(quiet).at("/events"))
-        .fallback(page);
-    let server = start(server).await;
-    for via in Via::ALL {
-        let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
-        for _ in 0..2 {
-            let block = opened
-                .stream
-                .next_block_within(Duration::from_secs(2))
-                .await;
-            assert_eq!(block.as_deref(), Some(":\n\n"), "{via:?}");
+    for tls in [false, true] {
+        let server = Server::new()
+            .heartbeat(Heartbeat::every(Duration::from_millis(50)))
+            .route(handler(quiet).at("/events"))
+            .fallback(page);
+        let server = start_on(tls, server).await;
+        for via in Via::over(tls) {
+            let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
+            for _ in 0..2 {
+                let block = opened
+                    .stream
+                    .next_block_within(Duration::from_secs(2))
+                    .await;
+                assert_eq!(block.as_deref(), Some(":\n\n"), "{via:?}");
+            }
         }
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 #[tokio::test]
@@ -55,26 +57,32 @@ async fn a_client_that_leaves_is_noticed_on_every_path() {
             Ok::<(), sse_runtime::Error>(())
         }
     });
-    let server = start(Server::new().route(route.at("/events")).fallback(page)).await;
-    for via in Via::ALL {
-        let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
-        let first = opened
-            .stream
-            .next_block_within(Duration::from_secs(2))
-            .await;
-        assert_eq!(first.as_deref(), Some("data: hello\n\n"), "{via:?}");
-        let left = Instant::now();
-        drop(opened);
-        let (noticed, send_failed) = tokio::time::timeout(Duration::from_millis(100), rx.recv())
-            .await
-            .unwrap_or_else(|_| {
-                panic!("{via:?}: the handler did not see the client leave within 100 ms")
-            })
-            .unwrap();
-        assert!(noticed >= left, "{via:?}");
-        assert!(send_failed, "{via:?}: a send after the client left fails");
+    for tls in [false, true] {
+        let server = Server::new()
+            .route(route.clone().at("/events"))
+            .fallback(page);
+        let server = start_on(tls, server).await;
+        for via in Via::over(tls) {
+            let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
+            let first = opened
+                .stream
+                .next_block_within(Duration::from_secs(2))
+                .await;
+            assert_eq!(first.as_deref(), Some("data: hello\n\n"), "{via:?}");
+            let left = Instant::now();
+            drop(opened);
+            let (noticed, send_failed) =
+                tokio::time::timeout(Duration::from_millis(100), rx.recv())
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("{via:?}: the handler did not see the client leave within 100 ms")
+                    })
+                    .unwrap();
+            assert!(noticed >= left, "{via:?}");
+            assert!(send_failed, "{via:?}: a send after the client left fails");
+        }
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 #[tokio::test]
@@ -100,12 +108,12 @@ async fn a_client_that_does_not_read_makes_sends_wait_on_every_path() {
             }
         }
     });
-    let server = Server::new()
-        .max_buffered(LIMIT)
-        .route(route.at("/events"))
-        .fallback(page);
-    let server = start(server).await;
-    for via in Via::ALL {
+    for via in Via::ALL.into_iter().chain(Via::TLS) {
+        let server = Server::new()
+            .max_buffered(LIMIT)
+            .route(route.clone().at("/events"))
+            .fallback(page);
+        let server = start_on(via.is_tls(), server).await;
         sent.store(0, Ordering::Relaxed);
         let opened = open_on(via, server.addr, "/", "/events", &[]).await; // never read
         let session = rx.recv().await.unwrap();
@@ -134,8 +142,8 @@ async fn a_client_that_does_not_read_makes_sends_wait_on_every_path() {
         tokio::time::timeout(Duration::from_secs(2), session.closed())
             .await
             .unwrap_or_else(|_| panic!("{via:?}: the blocked stream was not released"));
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 #[tokio::test]
@@ -147,12 +155,12 @@ async fn shutdown_ends_streams_on_every_path() {
             .send(Event::new().event("bye").data("going away"))
             .await
     }
-    for via in Via::ALL {
+    for via in Via::ALL.into_iter().chain(Via::TLS) {
         let server = Server::new()
             .shutdown_deadline(Duration::from_secs(5))
             .route(handler(polite).at("/events"))
             .fallback(page);
-        let server = start(server).await;
+        let server = start_on(via.is_tls(), server).await;
         let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
         let first = opened
             .stream
@@ -192,12 +200,12 @@ async fn a_handler_that_ignores_its_session_is_cancelled_after_its_client_left()
         }
     });
     let grace = Duration::from_millis(200);
-    let server = Server::new()
-        .handler_grace(grace)
-        .route(route.at("/events"))
-        .fallback(page);
-    let server = start(server).await;
-    for via in Via::ALL {
+    for via in Via::ALL.into_iter().chain(Via::TLS) {
+        let server = Server::new()
+            .handler_grace(grace)
+            .route(route.clone().at("/events"))
+            .fallback(page);
+        let server = start_on(via.is_tls(), server).await;
         let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
         let first = opened
             .stream
@@ -215,6 +223,40 @@ async fn a_handler_that_ignores_its_session_is_cancelled_after_its_client_left()
             after >= grace,
             "{via:?}: cancelled after {after:?}, before the grace"
         );
+        server.stop().await;
     }
-    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_after_the_write_timeout_on_every_path() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let route = handler(move |session: Session| {
+        let tx = tx.clone();
+        async move {
+            // Sends until the stream is closed: the connection (or, over
+            // HTTP/2, the stream's window) fills, then sends wait for room
+            // that never comes, until the write timeout ends the stream.
+            let chunk = "x".repeat(16 * 1024);
+            let mut sent = 0usize;
+            while session.send(Event::new().data(chunk.clone())).await.is_ok() {
+                sent += 1;
+            }
+            let _ = tx.send(sent);
+        }
+    });
+    for via in Via::ALL.into_iter().chain(Via::TLS) {
+        let server = Server::new()
+            .write_timeout(Duration::from_millis(300))
+            .route(route.clone().at("/flood"))
+            .fallback(page);
+        let server = start_on(via.is_tls(), server).await;
+        let opened = open_on(via, server.addr, "/", "/flood", &[]).await; // never read
+        let sent = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{via:?}: the stalled stream was not closed"))
+            .unwrap();
+        assert!(sent > 0, "{via:?}");
+        drop(opened);
+        server.stop().await;
+    }
 }

@@ -7,13 +7,19 @@
 //! the next time it can write. So events that are ready together are written
 //! together, there is no channel or per-event allocation between the handler
 //! and the socket, and the buffer's memory is reused from one batch to the
-//! next. A send waits while the buffer holds `max_buffered` bytes or more.
+//! next. A send waits while the buffer holds `max_buffered` bytes or more;
+//! once the connection has taken nothing for the write timeout, the stream
+//! is closed: whatever the protocol, a stalled client (an HTTP/2 stream
+//! whose window the client never opens again, where the socket itself is
+//! not full) cannot hold a handler forever.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::Frame;
@@ -31,6 +37,7 @@ pub(crate) struct Outbox {
     /// server starts shutting down (it is a child of the server's token).
     closed: CancellationToken,
     max_buffered: usize,
+    write_timeout: Option<Duration>,
 }
 
 struct State {
@@ -46,6 +53,9 @@ struct State {
     body_waker: Option<Waker>,
     /// Sends waiting for room in the buffer.
     send_wakers: Vec<Waker>,
+    /// Since when sends wait for room: set by the first send that waits,
+    /// dropped when the body takes the buffer.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The supervisor waiting for the body to go.
     gone_waker: Option<Waker>,
     /// A heartbeat set by the session, waiting for the body to take it.
@@ -69,6 +79,7 @@ impl Outbox {
         request: Request,
         closed: CancellationToken,
         max_buffered: usize,
+        write_timeout: Option<Duration>,
         preamble: Option<&Bytes>,
     ) -> Arc<Self> {
         let buf = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
@@ -79,6 +90,7 @@ impl Outbox {
                 body_gone: false,
                 body_waker: None,
                 send_wakers: Vec::new(),
+                stalled: None,
                 gone_waker: None,
                 new_heartbeat: None,
                 feed: None,
@@ -86,6 +98,7 @@ impl Outbox {
             request,
             closed,
             max_buffered,
+            write_timeout,
         })
     }
 
@@ -116,6 +129,20 @@ impl Outbox {
             return Poll::Ready(Err(Error::Closed));
         }
         if state.buf.len() >= self.max_buffered {
+            if let Some(limit) = self.write_timeout {
+                let stalled = state
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if stalled.as_mut().poll(cx).is_ready() {
+                    drop(state);
+                    tracing::debug!(
+                        "the connection took nothing of the stream for the write timeout; closing it"
+                    );
+                    self.end();
+                    self.wake_sends();
+                    return Poll::Ready(Err(Error::Closed));
+                }
+            }
             if !state.send_wakers.iter().any(|w| w.will_wake(cx.waker())) {
                 state.send_wakers.push(cx.waker().clone());
             }
@@ -148,6 +175,11 @@ impl Outbox {
             waker.wake();
         }
         Poll::Ready(Ok(()))
+    }
+
+    fn wake_sends(&self) {
+        let wakers = std::mem::take(&mut self.lock().send_wakers);
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Ends the stream: what is buffered is still written, then the body ends.
@@ -264,6 +296,7 @@ impl http_body::Body for StreamBody {
         let mut state = this.outbox.lock();
         if !state.buf.is_empty() {
             let batch = state.buf.split().freeze();
+            state.stalled = None;
             let wakers = std::mem::take(&mut state.send_wakers);
             drop(state);
             wakers.into_iter().for_each(Waker::wake);
@@ -321,11 +354,20 @@ mod tests {
     use crate::Event;
 
     fn session(heartbeat: Option<Heartbeat>, max_buffered: usize) -> (Session, StreamBody) {
+        timed_session(heartbeat, max_buffered, None)
+    }
+
+    fn timed_session(
+        heartbeat: Option<Heartbeat>,
+        max_buffered: usize,
+        write_timeout: Option<Duration>,
+    ) -> (Session, StreamBody) {
         let (parts, ()) = http::Request::new(()).into_parts();
         let outbox = Outbox::new(
             Request::new(parts, Vec::new(), None),
             CancellationToken::new(),
             max_buffered,
+            write_timeout,
             None,
         );
         (
@@ -401,6 +443,38 @@ mod tests {
         assert!(next(&mut body).await.is_some());
         blocked.await.unwrap();
         assert_eq!(next(&mut body).await.unwrap(), "data: next\n\n");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_whose_connection_takes_nothing_for_the_write_timeout_is_closed() {
+        let limit = Duration::from_secs(60);
+        let (session, mut body) = timed_session(None, 16, Some(limit));
+        let fill = || session.send(Event::new().data("0123456789abcdef"));
+        fill().await.unwrap();
+        // Taken before the limit: the clock starts again at the next wait.
+        let waited = Instant::now();
+        let (sent, taken) = tokio::join!(fill(), async {
+            tokio::time::sleep(limit - Duration::from_secs(1)).await;
+            next(&mut body).await
+        });
+        sent.unwrap();
+        assert!(taken.is_some());
+        assert_eq!(waited.elapsed(), limit - Duration::from_secs(1));
+        // Now nothing is taken: the waiting sends fail at the limit, and the
+        // handler hears of it.
+        let waited = Instant::now();
+        let other = tokio::spawn({
+            let session = session.clone();
+            async move { session.send(Event::new().data("y")).await }
+        });
+        let failed = fill().await;
+        assert!(matches!(failed, Err(Error::Closed)), "{failed:?}");
+        assert_eq!(waited.elapsed(), limit);
+        assert!(matches!(other.await.unwrap(), Err(Error::Closed)));
+        session.closed().await;
+        // What was buffered is still written if the connection comes back.
+        assert_eq!(next(&mut body).await.unwrap(), "data: 0123456789abcdef\n\n");
+        assert!(next(&mut body).await.is_none());
     }
 
     #[tokio::test]

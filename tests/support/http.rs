@@ -19,6 +19,14 @@ pub struct TestServer {
     task: Option<JoinHandle<Result<(), ServeError>>>,
 }
 
+/// Starts `server` over TLS (the test certificate) when `tls` is set.
+pub async fn start_on<S: Send + 'static>(tls: bool, server: Server<S>) -> TestServer {
+    match tls {
+        true => start(server.tls(super::tls::server_config())).await,
+        false => start(server).await,
+    }
+}
+
 pub async fn start<S: Send + 'static>(server: Server<S>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -200,16 +208,44 @@ pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> u16 {
 /// The ways a stream can be served: by the HTTP/1.1 fast path (the first
 /// request on a connection), by hyper on an HTTP/1.1 keep-alive connection
 /// (a page first, then the stream, as a browser does), and by hyper over
-/// HTTP/2.
+/// HTTP/2; each in cleartext, or over TLS (the protocol chosen by ALPN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Via {
     FastPath,
     KeepAlive,
     H2,
+    TlsFastPath,
+    TlsKeepAlive,
+    TlsH2,
 }
 
 impl Via {
+    /// The cleartext paths.
     pub const ALL: [Via; 3] = [Via::FastPath, Via::KeepAlive, Via::H2];
+    /// The paths over TLS.
+    pub const TLS: [Via; 3] = [Via::TlsFastPath, Via::TlsKeepAlive, Via::TlsH2];
+
+    /// The paths of a server with TLS (`tls`) or without.
+    pub fn over(tls: bool) -> [Via; 3] {
+        match tls {
+            true => Self::TLS,
+            false => Self::ALL,
+        }
+    }
+
+    pub fn is_tls(self) -> bool {
+        Self::TLS.contains(&self)
+    }
+
+    /// The path, whatever the transport.
+    fn protocol(self) -> Via {
+        match self {
+            Via::TlsFastPath => Via::FastPath,
+            Via::TlsKeepAlive => Via::KeepAlive,
+            Via::TlsH2 => Via::H2,
+            plain => plain,
+        }
+    }
 }
 
 /// A stream opened on `path`, and what keeps its connection open.
@@ -231,14 +267,36 @@ pub async fn open_on(
     stream: &str,
     extra: &[(&str, &[u8])],
 ) -> Opened {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let (response, conn): (_, Box<dyn std::any::Any + Send>) = match via {
+    if !via.is_tls() {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        return open_over(via, tcp, addr, page, stream, extra).await;
+    }
+    let alpn: &[&[u8]] = match via.protocol() {
+        Via::H2 => &[b"h2"],
+        _ => &[b"http/1.1"],
+    };
+    let tls = super::tls::connect(addr, alpn).await;
+    open_over(via, tls, addr, page, stream, extra).await
+}
+
+async fn open_over<Io>(
+    via: Via,
+    io: Io,
+    addr: SocketAddr,
+    page: &str,
+    stream: &str,
+    extra: &[(&str, &[u8])],
+) -> Opened
+where
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (response, conn): (_, Box<dyn std::any::Any + Send>) = match via.protocol() {
         Via::FastPath | Via::KeepAlive => {
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
                 .await
                 .unwrap();
             tokio::spawn(conn);
-            if via == Via::KeepAlive {
+            if via.protocol() == Via::KeepAlive {
                 let first = sender.send_request(get(addr, page, &[])).await.unwrap();
                 first.into_body().collect().await.unwrap();
                 sender.ready().await.expect("the connection is kept alive");
@@ -246,9 +304,9 @@ pub async fn open_on(
             let response = sender.send_request(get(addr, stream, extra)).await.unwrap();
             (response, Box::new(sender))
         }
-        Via::H2 => {
+        _ => {
             let (mut sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
                     .await
                     .unwrap();
             tokio::spawn(conn);
@@ -260,8 +318,16 @@ pub async fn open_on(
     // The fast path always closes the connection after its one stream; hyper
     // keeps it (HTTP/1.1) or has no such header (HTTP/2).
     let close = stream.header("connection") == Some("close");
-    assert_eq!(close, via == Via::FastPath, "{via:?} served the stream");
+    assert_eq!(
+        close,
+        via.protocol() == Via::FastPath,
+        "{via:?} served the stream"
+    );
     let version = stream.head.version;
-    assert_eq!(version == http::Version::HTTP_2, via == Via::H2, "{via:?}");
+    assert_eq!(
+        version == http::Version::HTTP_2,
+        via.protocol() == Via::H2,
+        "{via:?}"
+    );
     Opened { stream, conn }
 }

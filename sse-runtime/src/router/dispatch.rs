@@ -82,6 +82,7 @@ impl Inner {
             Request::new(parts, params, peer),
             self.shutdown.drain.child_token(),
             self.max_buffered,
+            self.write_timeout,
             route.preamble.as_ref(),
         );
         let running = route.route.start(Session::new(outbox.clone())).await?;

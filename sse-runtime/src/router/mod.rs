@@ -95,6 +95,15 @@ use crate::{Request, Session};
 /// ```
 pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
 
+/// How long a stream, or a connection, may take nothing of what is to be
+/// written before it is closed; see [`RouterBuilder::write_timeout`] and
+/// [`Server::write_timeout`](crate::Server::write_timeout).
+///
+/// ```
+/// assert_eq!(sse_runtime::router::DEFAULT_WRITE_TIMEOUT.as_secs(), 60);
+/// ```
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// An application's SSE routes as a tower `Service`: cheap to clone (clones
 /// share the routes, the state and the open streams). Made with
 /// [`Router::builder`]; see the [module docs](self) for mounting it.
@@ -114,6 +123,7 @@ pub struct Router {
 pub(crate) struct Inner {
     pub(crate) routes: RouteTable,
     pub(crate) max_buffered: usize,
+    pub(crate) write_timeout: Option<Duration>,
     pub(crate) handler_grace: Duration,
     pub(crate) shutdown: Shutdown,
 }
@@ -141,6 +151,7 @@ impl Router {
             heartbeat: Some(Heartbeat::default()),
             retry: None,
             max_buffered: DEFAULT_MAX_BUFFERED,
+            write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             handler_grace: Duration::from_secs(5),
             state: (),
         }
@@ -217,6 +228,7 @@ pub struct RouterBuilder<S = ()> {
     heartbeat: Option<Heartbeat>,
     retry: Option<Duration>,
     max_buffered: usize,
+    write_timeout: Option<Duration>,
     handler_grace: Duration,
     state: S,
 }
@@ -231,6 +243,7 @@ impl<S> std::fmt::Debug for RouterBuilder<S> {
             .field("heartbeat", &self.heartbeat)
             .field("retry", &self.retry)
             .field("max_buffered", &self.max_buffered)
+            .field("write_timeout", &self.write_timeout)
             .field("handler_grace", &self.handler_grace)
             .finish_non_exhaustive()
     }
@@ -305,6 +318,7 @@ impl<S> RouterBuilder<S> {
             heartbeat: self.heartbeat,
             retry: self.retry,
             max_buffered: self.max_buffered,
+            write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
             state,
         }
@@ -360,6 +374,36 @@ impl<S> RouterBuilder<S> {
         self
     }
 
+    /// How long a stream may wait for its connection to take anything
+    /// before it is closed (default 60 s): while its buffer is full, sends
+    /// wait; once they have waited this long, the stream ends, its sends
+    /// fail and [`Session::closed`] resolves. This is what ends a stream
+    /// whose client stopped reading on any protocol, including an HTTP/2
+    /// stream whose flow-control window the client never reopens (its socket
+    /// is not full, so no socket timeout can see it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::Router::builder().write_timeout(Duration::from_secs(20));
+    /// # let _ = builder;
+    /// ```
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets a stream wait for its connection for ever; see
+    /// [`write_timeout`](Self::write_timeout).
+    ///
+    /// ```
+    /// let builder = sse_runtime::Router::builder().no_write_timeout();
+    /// # let _ = builder;
+    /// ```
+    pub fn no_write_timeout(mut self) -> Self {
+        self.write_timeout = None;
+        self
+    }
+
     /// How long a handler may run on once its stream's connection is gone
     /// (the client left, or the stream was closed and written out) before it
     /// is cancelled: dropped at its next `.await` (default 5 s). A handler
@@ -398,6 +442,7 @@ impl<S> RouterBuilder<S> {
         let inner = Inner {
             routes,
             max_buffered: self.max_buffered,
+            write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
             shutdown: Shutdown::default(),
         };

@@ -16,12 +16,14 @@ use std::time::Duration;
 use http::header::{HeaderValue, CONNECTION, RETRY_AFTER};
 use http::StatusCode;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 use super::fast_path;
 use super::hyper_path::{Decided, Rewind};
+use super::listener::Listener;
 use super::service::{HttpService, RequestBody};
 use super::{Running, Signal};
 use crate::request::PeerAddr;
@@ -31,7 +33,7 @@ use crate::router::Decision;
 
 impl Running {
     /// Accepts until `shutdown` resolves, then shuts down gracefully.
-    pub(super) async fn run(self: Arc<Self>, listener: TcpListener, mut shutdown: Signal) {
+    pub(super) async fn run<L: Listener>(self: Arc<Self>, mut listener: L, mut shutdown: Signal) {
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
@@ -48,33 +50,95 @@ impl Running {
             .await;
     }
 
-    fn accept(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
-        let permit = match &self.limit {
-            None => None,
-            Some(limit) => match limit.clone().try_acquire_owned() {
-                Ok(permit) => Some(permit),
-                Err(_) => {
-                    self.shutdown().tasks.spawn(self.clone().refuse(stream));
-                    return;
-                }
-            },
+    fn accept<Io>(self: Arc<Self>, stream: Io, peer: Option<SocketAddr>)
+    where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // One deadline for the TLS handshake and the first request head.
+        let deadline = Instant::now() + self.config.header_read_timeout;
+        let admitted = match &self.limit {
+            None => Ok(None),
+            Some(limit) => limit.clone().try_acquire_owned().map(Some),
         };
         let tasks = self.shutdown().tasks.clone();
-        tasks.spawn(async move {
-            self.connection(stream, peer).await;
-            drop(permit);
-        });
+        // Two tasks, not one with a branch: a plain connection's task should
+        // not carry the size of a TLS connection's.
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let acceptor = tls.acceptor();
+            tasks.spawn(async move {
+                if let Some(stream) = self.handshake(acceptor, stream, peer, deadline).await {
+                    self.serve_connection(stream, peer, deadline, admitted)
+                        .await;
+                }
+            });
+            return;
+        }
+        tasks.spawn(self.serve_connection(stream, peer, deadline, admitted));
     }
 
-    async fn connection(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, error = %err, "could not set TCP_NODELAY");
+    /// Serves a connection that is admitted under the connection limit, or
+    /// answers it `503`.
+    async fn serve_connection<Io>(
+        self: Arc<Self>,
+        stream: Io,
+        peer: Option<SocketAddr>,
+        deadline: Instant,
+        admitted: Result<Option<OwnedSemaphorePermit>, TryAcquireError>,
+    ) where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        match admitted {
+            Ok(permit) => {
+                self.connection(stream, peer, deadline).await;
+                drop(permit);
+            }
+            Err(_) => self.refuse(stream).await,
         }
-        let head_deadline = Instant::now() + self.config.header_read_timeout;
+    }
+
+    /// The TLS handshake, by `deadline`; `None` if it failed or shutdown
+    /// came first.
+    #[cfg(feature = "tls")]
+    async fn handshake<Io>(
+        &self,
+        acceptor: tokio_rustls::TlsAcceptor,
+        stream: Io,
+        peer: Option<SocketAddr>,
+        deadline: Instant,
+    ) -> Option<tokio_rustls::server::TlsStream<Io>>
+    where
+        Io: AsyncRead + AsyncWrite + Unpin,
+    {
+        tokio::select! {
+            handshake = acceptor.accept(stream) => match handshake {
+                Ok(stream) => Some(stream),
+                Err(err) => {
+                    tracing::debug!(?peer, error = %err, "TLS handshake failed");
+                    None
+                }
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                tracing::debug!(?peer, "no TLS handshake within the header read timeout; closing");
+                None
+            }
+            () = self.shutdown().drain.cancelled() => None,
+            () = self.shutdown().force.cancelled() => None,
+        }
+    }
+
+    async fn connection<Io>(
+        self: Arc<Self>,
+        mut stream: Io,
+        peer: Option<SocketAddr>,
+        head_deadline: Instant,
+    ) where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let head = tokio::select! {
-            head = fast_path::read_head(&stream) => head,
+            head = fast_path::read_head(&mut stream) => head,
             () = tokio::time::sleep_until(head_deadline) => {
-                tracing::debug!(%peer, "no request headers within the timeout; closing");
+                tracing::debug!(?peer, "no request headers within the timeout; closing");
                 return;
             }
             () = self.shutdown().drain.cancelled() => return,
@@ -134,10 +198,10 @@ impl Running {
     async fn decide_first(
         &self,
         parts: http::request::Parts,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
     ) -> Option<Decision> {
         tokio::select! {
-            decision = self.router().decide(parts, Some(peer)) => Some(decision),
+            decision = self.router().decide(parts, peer) => Some(decision),
             () = self.shutdown().force.cancelled() => None,
         }
     }
@@ -149,10 +213,12 @@ impl Running {
         &self,
         layered: HttpService,
         parts: http::request::Parts,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
     ) -> Option<Result<(bytes::Bytes, Body), http::Response<Body>>> {
         let mut request = http::Request::from_parts(parts, RequestBody::default());
-        request.extensions_mut().insert(PeerAddr(peer));
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(PeerAddr(peer));
+        }
         let response = tokio::select! {
             response = layered.oneshot(request) => match response {
                 Ok(response) => response,
@@ -175,7 +241,10 @@ impl Running {
     }
 
     /// Answers a connection over the limit with 503, then closes it.
-    async fn refuse(self: Arc<Self>, stream: TcpStream) {
+    async fn refuse<Io>(self: Arc<Self>, stream: Io)
+    where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let service = hyper::service::service_fn(|_request| async {
             let mut response = text_response(
                 StatusCode::SERVICE_UNAVAILABLE,

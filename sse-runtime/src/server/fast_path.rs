@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use http_body::Body;
-use tokio::io::AsyncWrite;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use super::write_timeout::WriteTimeout;
@@ -51,29 +50,17 @@ const MAX_PARSES: usize = 128;
 /// Reads until the first request head is complete or cannot be a request
 /// head (or `MAX_HEAD` bytes, or whatever arrived before the peer closed, or
 /// `MAX_PARSES` lines). `None` if nothing arrived.
-pub(super) async fn read_head(stream: &TcpStream) -> Option<Vec<u8>> {
+pub(super) async fn read_head<Io: AsyncRead + Unpin>(stream: &mut Io) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(1024);
     let mut parses = 0;
     loop {
-        if stream.readable().await.is_err() {
-            return None;
-        }
         if buf.len() == buf.capacity() {
             buf.reserve(buf.len());
         }
-        let spare = buf.capacity() - buf.len();
         let start = buf.len();
-        buf.resize(start + spare, 0);
-        match stream.try_read(&mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                return (!buf.is_empty()).then_some(buf);
-            }
-            Ok(n) => buf.truncate(start + n),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                buf.truncate(start);
-                continue;
-            }
+        match stream.read_buf(&mut buf).await {
+            Ok(0) => return (!buf.is_empty()).then_some(buf),
+            Ok(_) => {}
             Err(_) => return None,
         }
         if buf.len() >= MAX_HEAD || parses == MAX_PARSES {
@@ -193,14 +180,15 @@ pub(super) fn stream_head() -> Bytes {
 /// A client that takes nothing for `write_timeout` is dropped. Once the
 /// server is `draining`, a finished stream's connection closes without
 /// waiting for the client.
-pub(super) async fn serve_stream<B>(
-    stream: TcpStream,
+pub(super) async fn serve_stream<Io, B>(
+    stream: Io,
     head: Bytes,
     body: B,
     write_timeout: Option<Duration>,
     draining: &CancellationToken,
     force: &CancellationToken,
 ) where
+    Io: AsyncRead + AsyncWrite + Unpin,
     B: Body<Data = Bytes> + Unpin,
 {
     let mut connection = StreamConnection {
@@ -208,6 +196,7 @@ pub(super) async fn serve_stream<B>(
         body,
         out: Outgoing::default(),
         finished: false,
+        unflushed: false,
         write_timeout: WriteTimeout::new(write_timeout),
         discarded: 0,
     };
@@ -261,45 +250,52 @@ enum Done {
     Gone,
 }
 
-/// A connection serving one stream: the socket, the stream's body, and what
-/// waits to be written. Generic over the body so that the common case (a
-/// stream the router opened, no layer in between) polls it directly.
-struct StreamConnection<B> {
-    stream: TcpStream,
+/// A connection serving one stream: the connection, the stream's body, and
+/// what waits to be written. Generic over the body so that the common case
+/// (a stream the router opened, no layer in between) polls it directly, and
+/// over the connection (TCP, TLS, a Unix socket).
+struct StreamConnection<Io, B> {
+    stream: Io,
     body: B,
     out: Outgoing,
     /// The body ended; the last chunk is queued.
     finished: bool,
+    /// Written since the last flush: a TLS connection may hold the end of
+    /// a record until it is flushed (a socket holds nothing).
+    unflushed: bool,
     write_timeout: WriteTimeout,
     /// Bytes the client sent during the stream, read and dropped.
     discarded: usize,
 }
 
-impl<B: Body<Data = Bytes> + Unpin> StreamConnection<B> {
+impl<Io, B> StreamConnection<Io, B>
+where
+    Io: AsyncRead + AsyncWrite + Unpin,
+    B: Body<Data = Bytes> + Unpin,
+{
     /// Writes what is ready; ready when the connection is done with.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
-        if client_left(&self.stream, cx, &mut self.discarded) {
+        if client_left(&mut self.stream, cx, &mut self.discarded) {
             return Poll::Ready(Done::Gone);
         }
         for _ in 0..FRAMES_PER_POLL {
-            // Write first and wait only if the socket did not take it all:
-            // most frames go out in the poll that produced them.
+            // Write first and wait only if the connection did not take it
+            // all: most frames go out in the poll that produced them.
             while !self.out.is_empty() {
-                match self.out.write_some(&self.stream) {
-                    Ok(0) => {}
-                    Ok(_) => self.write_timeout.progressed(),
-                    Err(_) => return Poll::Ready(Done::Gone),
-                }
-                if !self.out.is_empty() {
-                    match self.stream.poll_write_ready(cx) {
-                        Poll::Pending if self.write_timeout.expired(cx) => {
-                            tracing::debug!("the client took nothing for the write timeout");
-                            return Poll::Ready(Done::Gone);
-                        }
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Err(_)) => return Poll::Ready(Done::Gone),
-                        Poll::Ready(Ok(())) => {}
+                match self.out.write_some(&mut self.stream, cx) {
+                    Poll::Ready(Ok(_)) => {
+                        self.write_timeout.progressed();
+                        self.unflushed = true;
                     }
+                    Poll::Ready(Err(_)) => return Poll::Ready(Done::Gone),
+                    Poll::Pending => return self.stuck(cx),
+                }
+            }
+            if self.finished || self.unflushed {
+                match Pin::new(&mut self.stream).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.unflushed = false,
+                    Poll::Ready(Err(_)) => return Poll::Ready(Done::Gone),
+                    Poll::Pending => return self.stuck(cx),
                 }
             }
             if self.finished {
@@ -324,24 +320,36 @@ impl<B: Body<Data = Bytes> + Unpin> StreamConnection<B> {
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+
+    /// The connection takes nothing now (the task is woken when it does):
+    /// done once that has lasted the write timeout.
+    fn stuck(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
+        if self.write_timeout.expired(cx) {
+            tracing::debug!("the client took nothing for the write timeout");
+            return Poll::Ready(Done::Gone);
+        }
+        Poll::Pending
+    }
 }
 
 /// Whether the peer closed its side (or the connection failed, or it sent
 /// more than `MAX_DISCARD` in all); with the task registered to hear of it
 /// otherwise. Bytes it sends meanwhile are read and dropped, a bounded
 /// amount per call, and counted in `discarded`.
-fn client_left(stream: &TcpStream, cx: &mut Context<'_>, discarded: &mut usize) -> bool {
+fn client_left<Io: AsyncRead + Unpin>(
+    stream: &mut Io,
+    cx: &mut Context<'_>,
+    discarded: &mut usize,
+) -> bool {
     let mut scratch = [0u8; 1024];
     for _ in 0..16 {
-        match stream.poll_read_ready(cx) {
+        let mut buf = ReadBuf::new(&mut scratch);
+        match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
             Poll::Pending => return false,
             Poll::Ready(Err(_)) => return true,
-            Poll::Ready(Ok(())) => {}
-        }
-        match stream.try_read(&mut scratch) {
-            Ok(0) => return true,
-            Ok(n) => {
-                *discarded += n;
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => return true,
+            Poll::Ready(Ok(())) => {
+                *discarded += buf.filled().len();
                 if *discarded > MAX_DISCARD {
                     tracing::debug!(
                         "the client sent more than {MAX_DISCARD} bytes during a stream; closing"
@@ -349,8 +357,6 @@ fn client_left(stream: &TcpStream, cx: &mut Context<'_>, discarded: &mut usize) 
                     return true;
                 }
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => return true,
         }
     }
     // Still more to drop: come back after other tasks had their turn.
@@ -359,7 +365,7 @@ fn client_left(stream: &TcpStream, cx: &mut Context<'_>, discarded: &mut usize) 
 }
 
 /// Closes our side, then reads and drops until the client closes its own.
-async fn linger(stream: &mut TcpStream, discarded: &mut usize) {
+async fn linger<Io: AsyncRead + AsyncWrite + Unpin>(stream: &mut Io, discarded: &mut usize) {
     let closed = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_shutdown(cx)).await;
     if closed.is_err() {
         return;
@@ -415,9 +421,14 @@ impl Outgoing {
         self.bufs.push(Bytes::from_static(b"\r\n"));
     }
 
-    /// Writes what the socket takes now, in one `writev`, and drops it;
-    /// returns how many bytes that was.
-    fn write_some(&mut self, stream: &TcpStream) -> io::Result<usize> {
+    /// Writes what the connection takes now, in one `writev`, and drops
+    /// it; returns how many bytes that was. Pending (the task woken when the
+    /// connection takes more) if it takes nothing.
+    fn write_some<Io: AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut Io,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
         let mut slices = [IoSlice::new(&[]); 4];
         let mut count = 0;
         if self.size_at < self.size_end {
@@ -431,10 +442,11 @@ impl Outgoing {
             slices[count] = IoSlice::new(buf);
             count += 1;
         }
-        let mut written = match stream.try_write_vectored(&slices[..count]) {
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(0),
-            Err(err) => return Err(err),
+        let mut written = match Pin::new(stream).poll_write_vectored(cx, &slices[..count]) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => n,
+            Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+            Poll::Pending => return Poll::Pending,
         };
         let total = written;
         let from_size = written.min(self.size_end - self.size_at);
@@ -451,7 +463,7 @@ impl Outgoing {
             done += 1;
         }
         self.bufs.drain(..done);
-        Ok(total)
+        Poll::Ready(Ok(total))
     }
 }
 

@@ -16,7 +16,6 @@ use http::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::service::RequestBody;
@@ -41,13 +40,15 @@ impl Running {
     /// Serves a connection with hyper. The first request must have arrived
     /// by `head_deadline` (one deadline per head, however the connection
     /// was handed here); `decided` answers it if the fast path already did.
-    pub(super) async fn serve_hyper(
+    pub(super) async fn serve_hyper<Io>(
         self: Arc<Self>,
-        io: Rewind,
-        peer: SocketAddr,
+        io: Rewind<Io>,
+        peer: Option<SocketAddr>,
         head_deadline: Instant,
         decided: Option<Decided>,
-    ) {
+    ) where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let requested = Arc::new(AtomicBool::new(false));
         let decided = Arc::new(Mutex::new(decided));
         let service = {
@@ -76,7 +77,7 @@ impl Running {
             tokio::select! {
                 served = conn.as_mut() => {
                     if let Err(err) = served {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
+                        tracing::debug!(?peer, error = %err, "connection ended with an error");
                     }
                     return;
                 }
@@ -88,7 +89,7 @@ impl Running {
                         deadline_passed = true;
                         continue;
                     }
-                    tracing::debug!(%peer, "no request headers within the timeout; closing");
+                    tracing::debug!(?peer, "no request headers within the timeout; closing");
                     return;
                 }
                 () = self.shutdown().drain.cancelled(), if !draining => {
@@ -103,11 +104,13 @@ impl Running {
     async fn respond(
         self: Arc<Self>,
         request: http::Request<Incoming>,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
         decided: Option<Decided>,
     ) -> Response<Body> {
         let mut request = request.map(RequestBody::from);
-        request.extensions_mut().insert(PeerAddr(peer));
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(PeerAddr(peer));
+        }
         let answered = match (decided, &self.layered) {
             (Some(Decided::Respond(response)), _) => return *response,
             (Some(Decided::Fallback), _) => {
@@ -127,14 +130,14 @@ impl Running {
 /// A connection for hyper: the bytes already read put back in front, and
 /// writes that fail with `TimedOut` once the client took nothing for the
 /// write timeout.
-pub(super) struct Rewind {
+pub(super) struct Rewind<Io> {
     prefix: Bytes,
-    inner: TcpStream,
+    inner: Io,
     write_timeout: WriteTimeout,
 }
 
-impl Rewind {
-    pub(super) fn new(prefix: Vec<u8>, inner: TcpStream, write_timeout: Option<Duration>) -> Self {
+impl<Io> Rewind<Io> {
+    pub(super) fn new(prefix: Vec<u8>, inner: Io, write_timeout: Option<Duration>) -> Self {
         Self {
             prefix: Bytes::from(prefix),
             inner,
@@ -163,7 +166,7 @@ impl Rewind {
     }
 }
 
-impl AsyncRead for Rewind {
+impl<Io: AsyncRead + Unpin> AsyncRead for Rewind<Io> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -179,7 +182,7 @@ impl AsyncRead for Rewind {
     }
 }
 
-impl AsyncWrite for Rewind {
+impl<Io: AsyncWrite + Unpin> AsyncWrite for Rewind<Io> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

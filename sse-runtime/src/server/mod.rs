@@ -43,8 +43,11 @@
 mod accept;
 mod fast_path;
 mod hyper_path;
+mod listener;
 mod service;
 mod signal;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod write_timeout;
 
 use std::future::Future;
@@ -61,6 +64,7 @@ use tokio::sync::Semaphore;
 
 pub use signal::shutdown_signal;
 
+pub use self::listener::Listener;
 pub use self::service::{HttpService, RequestBody};
 
 use self::service::{Dispatch, Normalize, Wrap};
@@ -105,6 +109,8 @@ pub struct Server<S = ()> {
     /// Applied in order: the last one added is the outermost.
     layers: Vec<Wrap>,
     shutdown: Option<Signal>,
+    #[cfg(feature = "tls")]
+    tls: Option<tls::TlsConfig>,
 }
 
 /// The future whose completion starts a graceful shutdown.
@@ -155,12 +161,14 @@ impl Server {
             config: Config {
                 max_connections: None,
                 header_read_timeout: Duration::from_secs(10),
-                write_timeout: Some(Duration::from_secs(60)),
+                write_timeout: Some(crate::router::DEFAULT_WRITE_TIMEOUT),
                 shutdown_deadline: Duration::from_secs(5),
             },
             fallback: None,
             layers: Vec::new(),
             shutdown: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -234,6 +242,8 @@ impl<S> Server<S> {
             fallback: self.fallback,
             layers: self.layers,
             shutdown: self.shutdown,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
         }
     }
 
@@ -329,11 +339,13 @@ impl<S> Server<S> {
     }
 
     /// How long a client may take none of what the server has to write
-    /// before its connection is closed (default 60 s, like nginx's
-    /// `send_timeout`). The clock runs only while the socket is full: a slow
-    /// reader that keeps taking bytes is never cut off, one that stopped
-    /// reading (or vanished without a reset) is, and its handler sees
-    /// [`Session::closed`] resolve.
+    /// before its connection (or, over HTTP/2, its stream) is closed
+    /// (default 60 s, like nginx's `send_timeout`). The clock runs only while
+    /// the socket is full, or a stream's buffer is: a slow reader that keeps
+    /// taking bytes is never cut off, one that stopped reading (or vanished
+    /// without a reset) is, and its handler sees [`Session::closed`] resolve.
+    /// The stream's part is the router's
+    /// ([`RouterBuilder::write_timeout`](crate::router::RouterBuilder::write_timeout)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -343,6 +355,7 @@ impl<S> Server<S> {
     /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.config.write_timeout = Some(timeout);
+        self.router = self.router.write_timeout(timeout);
         self
     }
 
@@ -355,6 +368,7 @@ impl<S> Server<S> {
     /// ```
     pub fn no_write_timeout(mut self) -> Self {
         self.config.write_timeout = None;
+        self.router = self.router.no_write_timeout();
         self
     }
 
@@ -413,6 +427,25 @@ impl<S> Server<S> {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Self {
         self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// Serves HTTPS: every connection starts with a TLS handshake (within
+    /// the [header read timeout](Self::header_read_timeout)), and ALPN offers
+    /// HTTP/2 and HTTP/1.1. Needs the `tls` feature; see
+    /// [`crate::server::tls`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sse_runtime::server::tls::TlsConfig;
+    /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// sse_runtime::Server::new().tls(tls).serve("0.0.0.0:8443").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: tls::TlsConfig) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -549,8 +582,8 @@ impl<S> Server<S> {
         Ok(())
     }
 
-    /// Serves on a listener that is already bound, such as one on port 0 in a
-    /// test.
+    /// Serves on a listener that is already bound: a TCP listener (such as
+    /// one on port 0 in a test), a Unix socket, or any [`Listener`].
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), sse_runtime::ServeError> {
@@ -559,7 +592,7 @@ impl<S> Server<S> {
     /// sse_runtime::Server::new().serve_on(listener).await
     /// # }
     /// ```
-    pub async fn serve_on(self, listener: TcpListener) -> Result<(), ServeError> {
+    pub async fn serve_on(self, listener: impl Listener) -> Result<(), ServeError> {
         let (running, shutdown) = self.build()?;
         running.run(listener, shutdown).await;
         Ok(())
@@ -593,6 +626,8 @@ impl<S> Server<S> {
         let running = Running {
             dispatch,
             layered,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
             limit: config.max_connections.map(|n| Arc::new(Semaphore::new(n))),
             builder,
             config,
@@ -612,6 +647,8 @@ struct Running {
     dispatch: Dispatch,
     /// The same behind the user's layers, if there are any.
     layered: Option<HttpService>,
+    #[cfg(feature = "tls")]
+    tls: Option<tls::TlsConfig>,
     limit: Option<Arc<Semaphore>>,
     builder: auto::Builder<TokioExecutor>,
     config: Config,

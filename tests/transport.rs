@@ -1,0 +1,184 @@
+//! Transports: a Unix socket, and what TLS adds (ALPN, reloading
+//! certificates). Every stream guarantee over TLS is in `paths.rs`.
+
+mod support;
+
+use std::time::Duration;
+
+use http_body_util::Empty;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use sse_runtime::route::handler;
+use sse_runtime::server::tls::TlsConfig;
+use sse_runtime::{Event, Server, Session};
+use support::http::{start, EventStream};
+use tokio::net::{UnixListener, UnixStream};
+
+async fn who(session: Session) -> Result<(), sse_runtime::Error> {
+    let line = format!("peer={:?}", session.request().peer_addr());
+    session.send(Event::new().data(line)).await
+}
+
+fn get(path: &str) -> http::Request<Empty<bytes::Bytes>> {
+    http::Request::get(path)
+        .header("host", "localhost")
+        .body(Empty::new())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn streams_over_a_unix_socket_by_http1_and_http2() {
+    let dir = std::env::temp_dir().join(format!("sse-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new()
+        .route(handler(who).at("/events"))
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+    let served = tokio::spawn(server.serve_on(listener));
+
+    // HTTP/1.1: the fast path (it closes the connection after its stream).
+    let io = TokioIo::new(UnixStream::connect(&path).await.unwrap());
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+    tokio::spawn(conn);
+    let mut stream = EventStream::new(sender.send_request(get("/events")).await.unwrap());
+    assert_eq!(stream.header("connection"), Some("close"));
+    assert_eq!(stream.next_block().await.unwrap(), "data: peer=None\n\n");
+
+    // HTTP/2 with prior knowledge: hyper.
+    let io = TokioIo::new(UnixStream::connect(&path).await.unwrap());
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut stream = EventStream::new(sender.send_request(get("/events")).await.unwrap());
+    assert_eq!(stream.head.version, http::Version::HTTP_2);
+    assert_eq!(stream.next_block().await.unwrap(), "data: peer=None\n\n");
+
+    stop.send(()).unwrap();
+    served.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn alpn_offers_http2_first_then_http1() {
+    let server = start(
+        Server::new()
+            .route(handler(who).at("/events"))
+            .tls(support::tls::server_config()),
+    )
+    .await;
+    // A client that offers both gets HTTP/2 (`connect` checks the choice).
+    let tls = support::tls::connect(server.addr, &[b"h2", b"http/1.1"]).await;
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut stream = EventStream::new(sender.send_request(get("/events")).await.unwrap());
+    let block = stream.next_block().await.unwrap();
+    assert!(block.starts_with("data: peer=Some(127.0.0.1:"), "{block}");
+    // One that offers only HTTP/1.1 gets it, on the fast path.
+    let tls = support::tls::connect(server.addr, &[b"http/1.1"]).await;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut stream = EventStream::new(sender.send_request(get("/events")).await.unwrap());
+    assert_eq!(stream.header("connection"), Some("close"));
+    assert!(stream
+        .next_block()
+        .await
+        .unwrap()
+        .starts_with("data: peer="));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn certificates_are_reloaded_without_a_restart() {
+    let tls = support::tls::server_config();
+    let server = start(
+        Server::new()
+            .route(handler(who).at("/events"))
+            .tls(tls.clone()),
+    )
+    .await;
+    let first = support::tls::cert();
+    assert!(support::tls::try_connect(server.addr, &first.der)
+        .await
+        .is_ok());
+
+    let renewed = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("sse-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, renewed.cert.pem()).unwrap();
+    std::fs::write(&key, renewed.signing_key.serialize_pem()).unwrap();
+    // A broken file changes nothing.
+    std::fs::write(dir.join("empty.pem"), "").unwrap();
+    let err = tls
+        .reload_from_pem_files(dir.join("empty.pem"), &key)
+        .unwrap_err();
+    assert!(err.to_string().contains("no certificate"), "{err}");
+    assert!(support::tls::try_connect(server.addr, &first.der)
+        .await
+        .is_ok());
+
+    tls.reload_from_pem_files(&cert, &key).unwrap();
+    let new_der = renewed.cert.der().clone();
+    assert!(support::tls::try_connect(server.addr, &new_der)
+        .await
+        .is_ok());
+    assert!(
+        support::tls::try_connect(server.addr, &first.der)
+            .await
+            .is_err(),
+        "new connections get the new certificate"
+    );
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_the_handshake_is_closed_at_the_header_deadline() {
+    use tokio::io::AsyncReadExt;
+    let server = start(
+        Server::new()
+            .header_read_timeout(Duration::from_millis(200))
+            .route(handler(who).at("/events"))
+            .tls(support::tls::server_config()),
+    )
+    .await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(2), tcp.read(&mut buf))
+        .await
+        .expect("closed by the server within the deadline");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    server.stop().await;
+}
+
+#[test]
+fn bad_pem_is_a_typed_error() {
+    use sse_runtime::server::tls::TlsError;
+    let cert = support::tls::cert();
+    assert!(matches!(
+        TlsConfig::from_pem(b"", cert.key_pem.as_bytes()),
+        Err(TlsError::NoCertificate)
+    ));
+    assert!(matches!(
+        TlsConfig::from_pem(cert.cert_pem.as_bytes(), b""),
+        Err(TlsError::NoKey)
+    ));
+    let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap();
+    assert!(matches!(
+        TlsConfig::from_pem(
+            cert.cert_pem.as_bytes(),
+            other.signing_key.serialize_pem().as_bytes()
+        ),
+        Err(TlsError::Rustls(_))
+    ));
+}
