@@ -47,6 +47,11 @@ fn program(variable: &str, default: &str) -> Option<PathBuf> {
 impl Browser {
     /// Starts a browser, or returns `None` after printing why the test is skipped.
     async fn start(test: &str) -> Option<Self> {
+        Self::start_with(test, &[]).await
+    }
+
+    /// Starts a browser with `extra` flags.
+    async fn start_with(test: &str, extra: &[&str]) -> Option<Self> {
         let chromium = program("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
         let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -74,7 +79,11 @@ impl Browser {
             std::env::temp_dir().join(format!("sse-dsl-browser-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile).expect("profile directory");
-        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        let mut args: Vec<String> = CHROMIUM_FLAGS
+            .iter()
+            .chain(extra)
+            .map(|f| f.to_string())
+            .collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let capabilities = json!({
             "goog:chromeOptions": { "binary": chromium, "args": args },
@@ -421,4 +430,95 @@ async fn chat_page_resumes_after_a_reload_and_a_server_restart_in_chromium() {
 
     browser.stop().await;
     example.interrupt();
+}
+
+/// A page that opens `count` `EventSource`s to one origin and records what
+/// each receives in `window.got[i]`.
+fn many_streams_page(count: usize) -> String {
+    format!(
+        "<!doctype html><script>\
+         window.got = [];\
+         for (let i = 0; i < {count}; i++) {{\
+           window.got.push([]);\
+           const source = new EventSource('/streams/' + i);\
+           source.onmessage = (e) => window.got[i].push(e.data);\
+         }}\
+         </script>"
+    )
+}
+
+/// Serves `many_streams_page(12)` and streams that never end, each saying
+/// which HTTP version carries it; over TLS when `tls`.
+async fn many_streams_server(tls: bool) -> support::http::TestServer {
+    async fn stream(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+        let version = format!("{:?}", session.request().version());
+        loop {
+            session
+                .send(sse_runtime::Event::new().data(version.clone()))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    async fn page(
+        _request: http::Request<sse_runtime::server::RequestBody>,
+    ) -> http::Response<String> {
+        http::Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(many_streams_page(12))
+            .unwrap()
+    }
+    let server = sse_runtime::Server::new()
+        .route(sse_runtime::route::handler(stream).at("/streams/{i}"))
+        .fallback(page);
+    support::http::start_on(tls, server).await
+}
+
+/// How many of the page's streams received an event.
+async fn streams_with_events(browser: &Browser) -> usize {
+    let script = "return window.got.filter((g) => g.length > 0).length;";
+    let got = browser.client.execute(script, vec![]).await.unwrap();
+    got.as_u64().unwrap() as usize
+}
+
+#[tokio::test]
+async fn twelve_streams_to_one_origin_over_https_share_one_http2_connection_in_chromium() {
+    let test = "twelve_streams_to_one_origin_over_https_share_one_http2_connection_in_chromium";
+    // The test's certificate is self-signed.
+    let Some(browser) = Browser::start_with(test, &["--ignore-certificate-errors"]).await else {
+        return;
+    };
+    let server = many_streams_server(true).await;
+    let url = format!("https://localhost:{}/", server.addr.port());
+    browser.client.goto(&url).await.unwrap();
+    // All twelve at once: over HTTP/1.1 the seventh would wait for one of
+    // the first six to end, and these never end.
+    browser
+        .wait_for("window.got.length === 12 && window.got.every((g) => g.length > 0)")
+        .await;
+    let versions = browser
+        .client
+        .execute("return window.got.map((g) => g[0]);", vec![])
+        .await
+        .unwrap();
+    assert_eq!(versions, json!(vec!["HTTP/2.0"; 12]));
+    browser.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn over_plain_http1_chromium_opens_only_six_streams_to_one_origin() {
+    // The control for the test above: the same page without TLS.
+    let test = "over_plain_http1_chromium_opens_only_six_streams_to_one_origin";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let server = many_streams_server(false).await;
+    browser.client.goto(&server.url("/")).await.unwrap();
+    browser
+        .wait_for("window.got.filter((g) => g.length > 0).length >= 6")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(streams_with_events(&browser).await, 6);
+    browser.stop().await;
+    server.stop().await;
 }
