@@ -21,6 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use serde::{Deserialize, Serialize};
 use sse_runtime::extract::{LastEventId, Query, State};
 use sse_runtime::hub::Hub;
+use sse_runtime::server::tls::TlsConfig;
 use sse_runtime::server::RequestBody;
 use sse_runtime::{sse, Server};
 
@@ -153,17 +154,28 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (listener, addr) = common::listen().await?;
     let room = Hub::<ChatRoute>::builder().history(500).build();
-    println!("listening on http://{addr}");
-    println!("open http://{addr} in a browser (two tabs make a conversation)");
-    println!("or: curl -N 'http://{addr}/chat?name=curl'");
     let site_room = room.clone();
-    Server::new()
+    let server = Server::new()
         .with_state(room)
         .route(chat)
         .fallback(move |request| site(site_room.clone(), request))
-        .with_graceful_shutdown(sse_runtime::server::shutdown_signal())
-        .serve_on(listener)
-        .await?;
+        .with_graceful_shutdown(sse_runtime::server::shutdown_signal());
+    // HTTPS (HTTP/2 and HTTP/1.1) when TLS_CERT and TLS_KEY name PEM files.
+    let (server, scheme) = match (std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {
+        (Some(cert), Some(key)) => (server.tls(TlsConfig::from_pem_files(cert, key)?), "https"),
+        (None, None) => (server, "http"),
+        _ => return Err("set both TLS_CERT and TLS_KEY, or neither".into()),
+    };
+    println!("listening on {scheme}://{addr}");
+    println!("open {scheme}://{addr} in a browser (two tabs make a conversation)");
+    println!(
+        "or: curl -N{} '{scheme}://{addr}/chat?name=curl'",
+        match scheme {
+            "https" => "k",
+            _ => "",
+        }
+    );
+    server.serve_on(listener).await?;
     println!("stopped");
     Ok(())
 }

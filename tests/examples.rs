@@ -131,3 +131,56 @@ async fn event(events: &mut EventSource) -> (&'static str, String) {
     };
     (name, message.data)
 }
+
+#[tokio::test]
+async fn chat_serves_https_over_http2_and_http1_with_a_certificate() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let cert = support::tls::cert();
+    let dir = std::env::temp_dir().join(format!("sse-chat-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, &cert.cert_pem).unwrap();
+    std::fs::write(&key_file, &cert.key_pem).unwrap();
+    let example = Example::start_with(
+        "chat",
+        0,
+        &[
+            ("TLS_CERT", cert_file.as_os_str()),
+            ("TLS_KEY", key_file.as_os_str()),
+        ],
+    );
+    let addr = example.addr;
+
+    // HTTP/2: the stream.
+    let tls = support::tls::connect(addr, &[b"h2"]).await;
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let response = sender
+        .send_request(get(addr, "/chat?name=ana", &[]))
+        .await
+        .unwrap();
+    let mut stream = support::http::EventStream::new(response);
+    assert_eq!(stream.head.version, http::Version::HTTP_2);
+    assert_eq!(stream.next_block().await.unwrap(), "retry: 1000\n\n");
+    let block = stream.next_block().await.unwrap();
+    assert!(
+        block.contains("event: join") && block.contains("ana"),
+        "{block}"
+    );
+
+    // HTTP/1.1: the page.
+    let tls = support::tls::connect(addr, &[b"http/1.1"]).await;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let (status, _, page) = text(sender.send_request(get(addr, "/", &[])).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("new EventSource"));
+    drop(stream);
+    example.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
+}

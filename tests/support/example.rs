@@ -39,8 +39,14 @@ impl Example {
 
     /// Starts it on `port` (`0`: any free port).
     pub fn start_on(name: &str, port: u16) -> Self {
+        Self::start_with(name, port, &[])
+    }
+
+    /// Starts it on `port` with `env` set.
+    pub fn start_with(name: &str, port: u16, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let mut child = Command::new(binary(name))
             .env("PORT", port.to_string())
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -50,6 +56,7 @@ impl Example {
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
+            .or_else(|| line.trim().strip_prefix("listening on https://"))
             .unwrap_or_else(|| panic!("{name} printed {line:?}"))
             .parse()
             .unwrap();
