@@ -8,9 +8,11 @@ use std::time::Duration;
 use http_body_util::Empty;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use sse_runtime::route::handler;
+use sse_runtime::server::proxy::TrustedProxies;
 use sse_runtime::server::tls::TlsConfig;
 use sse_runtime::{Event, Server, Session};
-use support::http::{start, EventStream};
+use support::http::{open_on, start, EventStream, Via};
+use tokio::io::AsyncReadExt as _;
 use tokio::net::{UnixListener, UnixStream};
 
 async fn who(session: Session) -> Result<(), sse_runtime::Error> {
@@ -144,7 +146,6 @@ async fn certificates_are_reloaded_without_a_restart() {
 
 #[tokio::test]
 async fn a_client_that_never_finishes_the_handshake_is_closed_at_the_header_deadline() {
-    use tokio::io::AsyncReadExt;
     let server = start(
         Server::new()
             .header_read_timeout(Duration::from_millis(200))
@@ -181,4 +182,135 @@ fn bad_pem_is_a_typed_error() {
         ),
         Err(TlsError::Rustls(_))
     ));
+}
+
+async fn whois(session: Session) -> Result<(), sse_runtime::Error> {
+    let request = session.request();
+    let line = format!(
+        "peer={:?} scheme={}",
+        request.peer_addr(),
+        request.scheme().as_str()
+    );
+    session.send(Event::new().data(line)).await
+}
+
+fn proxied_server(proxies: TrustedProxies) -> Server {
+    Server::new()
+        .trusted_proxies(proxies)
+        .route(handler(whois).at("/whois"))
+        .fallback(|_request| async { http::Response::new("page".to_owned()) })
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_a_trusted_proxy_name_the_client_on_every_path() {
+    let proxies = TrustedProxies::parse(["127.0.0.1"])
+        .unwrap()
+        .forwarded_headers();
+    let server = start(proxied_server(proxies)).await;
+    let forwarded: &[(&str, &[u8])] = &[
+        ("x-forwarded-for", b"6.6.6.6, 203.0.113.9"),
+        ("x-forwarded-proto", b"https"),
+    ];
+    for via in Via::ALL {
+        let mut opened = open_on(via, server.addr, "/", "/whois", forwarded).await;
+        assert_eq!(
+            opened.stream.next_block().await.unwrap(),
+            "data: peer=Some(203.0.113.9:0) scheme=https\n\n",
+            "{via:?}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_anyone_else_are_ignored() {
+    // The test client (127.0.0.1) is not one of the proxies.
+    let proxies = TrustedProxies::parse(["10.0.0.0/8"])
+        .unwrap()
+        .forwarded_headers();
+    let server = start(proxied_server(proxies)).await;
+    let spoofed: &[(&str, &[u8])] = &[
+        ("x-forwarded-for", b"203.0.113.9"),
+        ("forwarded", b"for=203.0.113.9;proto=https"),
+        ("x-forwarded-proto", b"https"),
+    ];
+    for via in Via::ALL {
+        let mut opened = open_on(via, server.addr, "/", "/whois", spoofed).await;
+        let block = opened.stream.next_block().await.unwrap();
+        assert!(
+            block.starts_with("data: peer=Some(127.0.0.1:") && block.ends_with("scheme=http\n\n"),
+            "{via:?}: {block}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_proxy_protocol_header_names_the_client_in_cleartext_and_before_tls() {
+    use tokio::io::AsyncWriteExt;
+    let proxies = || {
+        TrustedProxies::parse(["127.0.0.1"])
+            .unwrap()
+            .proxy_protocol()
+    };
+    let v1 = b"PROXY TCP4 198.51.100.4 10.0.0.1 4711 443\r\n";
+
+    let server = start(proxied_server(proxies())).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(v1).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let response = sender.send_request(get("/whois")).await.unwrap();
+    let mut stream = EventStream::new(response);
+    assert_eq!(
+        stream.next_block().await.unwrap(),
+        "data: peer=Some(198.51.100.4:4711) scheme=http\n\n"
+    );
+    // Before TLS, as load balancers send it.
+    let server_tls = start(proxied_server(proxies()).tls(support::tls::server_config())).await;
+    let mut tcp = tokio::net::TcpStream::connect(server_tls.addr)
+        .await
+        .unwrap();
+    tcp.write_all(v1).await.unwrap();
+    let tls = support::tls::connect_over(tcp, &[b"h2"]).await;
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut stream = EventStream::new(sender.send_request(get("/whois")).await.unwrap());
+    assert_eq!(
+        stream.next_block().await.unwrap(),
+        "data: peer=Some(198.51.100.4:4711) scheme=https\n\n"
+    );
+    server_tls.stop().await;
+
+    // A connection from the proxy without the header is closed unanswered.
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(b"GET /whois HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?} {buf:?}");
+    server.stop().await;
+
+    // From a peer that is not a trusted proxy, a PROXY header is not read:
+    // it is a bad request like any other.
+    let untrusted = TrustedProxies::parse(["10.0.0.0/8"])
+        .unwrap()
+        .proxy_protocol();
+    let server = start(proxied_server(untrusted)).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(v1).await.unwrap();
+    tcp.write_all(b"GET /whois HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut buf)).await;
+    let answer = String::from_utf8_lossy(&buf);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    server.stop().await;
 }

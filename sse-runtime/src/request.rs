@@ -38,6 +38,39 @@ pub(crate) fn last_event_id_is_readable(headers: &HeaderMap) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// How the client reached the server: over TLS (`Https`), or not. The
+/// server puts `Https` in a request's extensions when it terminated TLS, or
+/// when a trusted proxy said so (see
+/// [`TrustedProxies`](crate::server::proxy::TrustedProxies)); no extension
+/// means `Http`.
+///
+/// ```
+/// use sse_runtime::request::Scheme;
+/// assert_eq!(Scheme::Https.as_str(), "https");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP.
+    #[default]
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    ///
+    /// ```
+    /// assert_eq!(sse_runtime::request::Scheme::Http.as_str(), "http");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// The originating request of a session: method, URI, headers, path
 /// parameters, query, peer address and `Last-Event-ID`.
 ///
@@ -178,7 +211,26 @@ impl Request {
         self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// The client's address.
+    /// How the client reached the server: `Https` over TLS, or when a
+    /// trusted proxy says the client used it.
+    ///
+    /// ```
+    /// # fn f(request: &sse_runtime::Request) {
+    /// let secure = request.scheme() == sse_runtime::request::Scheme::Https;
+    /// # }
+    /// ```
+    pub fn scheme(&self) -> Scheme {
+        self.parts
+            .extensions
+            .get::<Scheme>()
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The client's address: the connection's peer, or behind a trusted
+    /// proxy the client it names (see
+    /// [`TrustedProxies`](crate::server::proxy::TrustedProxies)); `None` on a
+    /// Unix socket.
     ///
     /// ```
     /// # fn f(request: &sse_runtime::Request) {

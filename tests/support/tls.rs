@@ -58,11 +58,27 @@ pub async fn try_connect(
     handshake(addr, &[b"http/1.1"], trusted).await
 }
 
+/// A TLS handshake on `tcp` (which may carry something first, such as a
+/// PROXY protocol header), trusting the test certificate.
+pub async fn connect_over(tcp: TcpStream, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
+    let name = ServerName::try_from("localhost").unwrap();
+    client(alpn, &cert().der)
+        .connect(name, tcp)
+        .await
+        .expect("the TLS handshake")
+}
+
 async fn handshake(
     addr: std::net::SocketAddr,
     alpn: &[&[u8]],
     trusted: &CertificateDer<'static>,
 ) -> std::io::Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    client(alpn, trusted).connect(name, tcp).await
+}
+
+fn client(alpn: &[&[u8]], trusted: &CertificateDer<'static>) -> TlsConnector {
     let mut roots = RootCertStore::empty();
     roots.add(trusted.clone()).expect("a certificate");
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
@@ -72,9 +88,5 @@ async fn handshake(
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let tcp = TcpStream::connect(addr).await?;
-    let name = ServerName::try_from("localhost").unwrap();
     TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
 }

@@ -24,12 +24,33 @@ use tower::ServiceExt as _;
 use super::fast_path;
 use super::hyper_path::{Decided, Rewind};
 use super::listener::Listener;
+use super::proxy::read_proxy_header;
 use super::service::{HttpService, RequestBody};
 use super::{Running, Signal};
 use crate::request::PeerAddr;
+use crate::request::Scheme;
 use crate::router::text_response;
 use crate::router::Body;
 use crate::router::Decision;
+
+/// What a connection says of the client of its requests, before any
+/// forwarded header: its peer, and whether it is TLS.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Conn {
+    pub(super) peer: Option<SocketAddr>,
+    pub(super) scheme: Scheme,
+}
+
+impl Conn {
+    /// Tells the request its scheme. Only `https` is written: a plain
+    /// stream keeps its extensions empty (no allocation held for hours), and
+    /// no extension reads as `http`.
+    pub(super) fn mark(self, extensions: &mut http::Extensions) {
+        if self.scheme == Scheme::Https {
+            extensions.insert(Scheme::Https);
+        }
+    }
+}
 
 impl Running {
     /// Accepts until `shutdown` resolves, then shuts down gracefully.
@@ -54,7 +75,8 @@ impl Running {
     where
         Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        // One deadline for the TLS handshake and the first request head.
+        // One deadline for a PROXY header, the TLS handshake and the first
+        // request head.
         let deadline = Instant::now() + self.config.header_read_timeout;
         let admitted = match &self.limit {
             None => Ok(None),
@@ -67,14 +89,75 @@ impl Running {
         if let Some(tls) = &self.tls {
             let acceptor = tls.acceptor();
             tasks.spawn(async move {
+                let Some((stream, peer)) = self.proxied(stream, peer, deadline).await else {
+                    return;
+                };
                 if let Some(stream) = self.handshake(acceptor, stream, peer, deadline).await {
-                    self.serve_connection(stream, peer, deadline, admitted)
+                    let conn = Conn {
+                        peer,
+                        scheme: Scheme::Https,
+                    };
+                    self.serve_connection(stream, conn, deadline, admitted)
                         .await;
                 }
             });
             return;
         }
-        tasks.spawn(self.serve_connection(stream, peer, deadline, admitted));
+        tasks.spawn(async move {
+            let Some((stream, peer)) = self.proxied(stream, peer, deadline).await else {
+                return;
+            };
+            let conn = Conn {
+                peer,
+                scheme: Scheme::Http,
+            };
+            self.serve_connection(stream, conn, deadline, admitted)
+                .await;
+        });
+    }
+
+    /// Reads the PROXY protocol header of a connection from a trusted proxy
+    /// that sends one: the client's address, or `None` (the connection is
+    /// closed) if the header is missing, invalid or late.
+    async fn proxied<Io>(
+        &self,
+        mut stream: Io,
+        peer: Option<SocketAddr>,
+        deadline: Instant,
+    ) -> Option<(Io, Option<SocketAddr>)>
+    where
+        Io: AsyncRead + Unpin,
+    {
+        let expects = self.proxies.as_ref();
+        if !expects.is_some_and(|proxies| proxies.expects_proxy_header(peer)) {
+            return Some((stream, peer));
+        }
+        tokio::select! {
+            header = read_proxy_header(&mut stream) => match header {
+                Ok(source) => Some((stream, source.or(peer))),
+                Err(err) => {
+                    tracing::debug!(?peer, error = %err, "no valid PROXY protocol header; closing");
+                    None
+                }
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                tracing::debug!(?peer, "no PROXY protocol header within the header read timeout");
+                None
+            }
+            () = self.shutdown().force.cancelled() => None,
+        }
+    }
+
+    /// The client of a request on `conn`, and the scheme it used: the
+    /// connection's, or what a trusted proxy says.
+    pub(super) fn client(&self, headers: &http::HeaderMap, conn: Conn) -> Conn {
+        match &self.proxies {
+            None => conn,
+            Some(proxies) => {
+                let (peer, scheme) = proxies.client(headers, conn.peer, conn.scheme);
+                Conn { peer, scheme }
+            }
+        }
     }
 
     /// Serves a connection that is admitted under the connection limit, or
@@ -82,7 +165,7 @@ impl Running {
     async fn serve_connection<Io>(
         self: Arc<Self>,
         stream: Io,
-        peer: Option<SocketAddr>,
+        conn: Conn,
         deadline: Instant,
         admitted: Result<Option<OwnedSemaphorePermit>, TryAcquireError>,
     ) where
@@ -90,7 +173,7 @@ impl Running {
     {
         match admitted {
             Ok(permit) => {
-                self.connection(stream, peer, deadline).await;
+                self.connection(stream, conn, deadline).await;
                 drop(permit);
             }
             Err(_) => self.refuse(stream).await,
@@ -127,18 +210,14 @@ impl Running {
         }
     }
 
-    async fn connection<Io>(
-        self: Arc<Self>,
-        mut stream: Io,
-        peer: Option<SocketAddr>,
-        head_deadline: Instant,
-    ) where
+    async fn connection<Io>(self: Arc<Self>, mut stream: Io, conn: Conn, head_deadline: Instant)
+    where
         Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let head = tokio::select! {
             head = fast_path::read_head(&mut stream) => head,
             () = tokio::time::sleep_until(head_deadline) => {
-                tracing::debug!(?peer, "no request headers within the timeout; closing");
+                tracing::debug!(peer = ?conn.peer, "no request headers within the timeout; closing");
                 return;
             }
             () = self.shutdown().drain.cancelled() => return,
@@ -154,7 +233,7 @@ impl Running {
                 // Boxed: the decision (its extractors may await) is short,
                 // and a stream's connection should not carry its space for
                 // hours.
-                None => match Box::pin(self.decide_first(request.parts, peer)).await {
+                None => match Box::pin(self.decide_first(request.parts, conn)).await {
                     None => return,
                     Some(Decision::Stream(body)) => {
                         drop(head);
@@ -171,7 +250,7 @@ impl Running {
                 // The layers see the request first; a stream they let through
                 // is still written here, with whatever headers they gave it.
                 Some(layered) => {
-                    let through = self.through_layers(layered.clone(), request.parts, peer);
+                    let through = self.through_layers(layered.clone(), request.parts, conn);
                     match Box::pin(through).await {
                         None => return,
                         Some(Ok((head, body))) => {
@@ -190,18 +269,16 @@ impl Running {
         let io = Rewind::new(head, stream, timeout);
         // Boxed: hyper's connection state is large, and a stream on the fast
         // path (the common case, idle for hours) should not carry its space.
-        Box::pin(self.serve_hyper(io, peer, head_deadline, decided)).await;
+        Box::pin(self.serve_hyper(io, conn, head_deadline, decided)).await;
     }
 
     /// Decides a request the fast path read (its extractors may await);
     /// `None` at the shutdown deadline.
-    async fn decide_first(
-        &self,
-        parts: http::request::Parts,
-        peer: Option<SocketAddr>,
-    ) -> Option<Decision> {
+    async fn decide_first(&self, mut parts: http::request::Parts, conn: Conn) -> Option<Decision> {
+        let client = self.client(&parts.headers, conn);
+        client.mark(&mut parts.extensions);
         tokio::select! {
-            decision = self.router().decide(parts, peer) => Some(decision),
+            decision = self.router().decide(parts, client.peer) => Some(decision),
             () = self.shutdown().force.cancelled() => None,
         }
     }
@@ -212,13 +289,15 @@ impl Running {
     async fn through_layers(
         &self,
         layered: HttpService,
-        parts: http::request::Parts,
-        peer: Option<SocketAddr>,
+        mut parts: http::request::Parts,
+        conn: Conn,
     ) -> Option<Result<(bytes::Bytes, Body), http::Response<Body>>> {
-        let mut request = http::Request::from_parts(parts, RequestBody::default());
-        if let Some(peer) = peer {
-            request.extensions_mut().insert(PeerAddr(peer));
+        let client = self.client(&parts.headers, conn);
+        client.mark(&mut parts.extensions);
+        if let Some(peer) = client.peer {
+            parts.extensions.insert(PeerAddr(peer));
         }
+        let request = http::Request::from_parts(parts, RequestBody::default());
         let response = tokio::select! {
             response = layered.oneshot(request) => match response {
                 Ok(response) => response,

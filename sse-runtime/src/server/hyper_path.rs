@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
+use super::accept::Conn;
 use super::service::RequestBody;
 use super::write_timeout::WriteTimeout;
 use super::Running;
@@ -43,12 +43,13 @@ impl Running {
     pub(super) async fn serve_hyper<Io>(
         self: Arc<Self>,
         io: Rewind<Io>,
-        peer: Option<SocketAddr>,
+        conn: Conn,
         head_deadline: Instant,
         decided: Option<Decided>,
     ) where
         Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let peer = conn.peer;
         let requested = Arc::new(AtomicBool::new(false));
         let decided = Arc::new(Mutex::new(decided));
         let service = {
@@ -61,7 +62,7 @@ impl Running {
                     false => None,
                 };
                 let running = running.clone();
-                async move { Ok::<_, Infallible>(running.respond(request, peer, decided).await) }
+                async move { Ok::<_, Infallible>(running.respond(request, conn, decided).await) }
             })
         };
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
@@ -104,11 +105,13 @@ impl Running {
     async fn respond(
         self: Arc<Self>,
         request: http::Request<Incoming>,
-        peer: Option<SocketAddr>,
+        conn: Conn,
         decided: Option<Decided>,
     ) -> Response<Body> {
         let mut request = request.map(RequestBody::from);
-        if let Some(peer) = peer {
+        let client = self.client(request.headers(), conn);
+        client.mark(request.extensions_mut());
+        if let Some(peer) = client.peer {
             request.extensions_mut().insert(PeerAddr(peer));
         }
         let answered = match (decided, &self.layered) {

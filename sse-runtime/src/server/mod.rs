@@ -44,6 +44,7 @@ mod accept;
 mod fast_path;
 mod hyper_path;
 mod listener;
+pub mod proxy;
 mod service;
 mod signal;
 #[cfg(feature = "tls")]
@@ -111,6 +112,7 @@ pub struct Server<S = ()> {
     shutdown: Option<Signal>,
     #[cfg(feature = "tls")]
     tls: Option<tls::TlsConfig>,
+    proxies: Option<proxy::TrustedProxies>,
 }
 
 /// The future whose completion starts a graceful shutdown.
@@ -169,6 +171,7 @@ impl Server {
             shutdown: None,
             #[cfg(feature = "tls")]
             tls: None,
+            proxies: None,
         }
     }
 }
@@ -244,6 +247,7 @@ impl<S> Server<S> {
             shutdown: self.shutdown,
             #[cfg(feature = "tls")]
             tls: self.tls,
+            proxies: self.proxies,
         }
     }
 
@@ -449,6 +453,24 @@ impl<S> Server<S> {
         self
     }
 
+    /// Believes what the proxies in `proxies` say about the client: the
+    /// address handlers and layers see ([`PeerAddr`]) and the
+    /// [scheme](crate::Request::scheme), from forwarded headers or a PROXY
+    /// protocol header. Off by default; see [`proxy`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sse_runtime::server::proxy::TrustedProxies;
+    /// let proxies = TrustedProxies::parse(["10.0.0.0/8"])?.forwarded_headers();
+    /// sse_runtime::Server::new().trusted_proxies(proxies).serve("0.0.0.0:8080").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: proxy::TrustedProxies) -> Self {
+        self.proxies = Some(proxies);
+        self
+    }
+
     /// Serves requests that match no route with an async function, such as the
     /// page that opens the `EventSource`. Its request carries a [`PeerAddr`]
     /// extension.
@@ -628,6 +650,7 @@ impl<S> Server<S> {
             layered,
             #[cfg(feature = "tls")]
             tls: self.tls,
+            proxies: self.proxies,
             limit: config.max_connections.map(|n| Arc::new(Semaphore::new(n))),
             builder,
             config,
@@ -649,6 +672,7 @@ struct Running {
     layered: Option<HttpService>,
     #[cfg(feature = "tls")]
     tls: Option<tls::TlsConfig>,
+    proxies: Option<proxy::TrustedProxies>,
     limit: Option<Arc<Semaphore>>,
     builder: auto::Builder<TokioExecutor>,
     config: Config,
