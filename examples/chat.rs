@@ -56,7 +56,9 @@ struct Who {
     "/chat",
     serializer = Json,
     events(Joined = "join", Message = "message", Left = "leave"),
-    retry = "1s"
+    retry = "1s",
+    // Browsers ask for gzip; JSON events shrink, and each is flushed at once.
+    compression = "gzip"
 )]
 async fn chat(
     session: ChatSession,

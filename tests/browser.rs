@@ -522,3 +522,59 @@ async fn over_plain_http1_chromium_opens_only_six_streams_to_one_origin() {
     browser.stop().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn chromium_reads_a_gzip_stream_event_by_event_while_it_stays_open() {
+    let test = "chromium_reads_a_gzip_stream_event_by_event_while_it_stays_open";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    // Says what the browser asked for, then counts, never ending.
+    async fn counting(session: sse_runtime::Session) -> Result<(), sse_runtime::Error> {
+        let asked = session
+            .request()
+            .header("accept-encoding")
+            .unwrap_or("")
+            .to_owned();
+        session.send(sse_runtime::Event::new().data(asked)).await?;
+        for n in 0.. {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            session
+                .send(sse_runtime::Event::new().data(n.to_string()))
+                .await?;
+        }
+        Ok(())
+    }
+    async fn page(
+        _request: http::Request<sse_runtime::server::RequestBody>,
+    ) -> http::Response<String> {
+        let script = "<!doctype html><script>window.got = [];\
+            new EventSource('/count').onmessage = (e) => window.got.push(e.data);</script>";
+        http::Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(script.to_owned())
+            .unwrap()
+    }
+    let server = sse_runtime::Server::new()
+        .compression(sse_runtime::compression::Compression::Gzip)
+        .route(sse_runtime::route::handler(counting).at("/count"))
+        .fallback(page);
+    let server = support::http::start(server).await;
+    browser.client.goto(&server.url("/")).await.unwrap();
+    // Events 0..4 arrive one by one while the stream stays open: nothing
+    // waits in the compressor.
+    browser.wait_for("window.got.length >= 6").await;
+    let got = browser
+        .client
+        .execute("return window.got;", vec![])
+        .await
+        .unwrap();
+    let asked = got[0].as_str().unwrap();
+    assert!(asked.contains("gzip"), "Chromium asked for {asked:?}");
+    assert_eq!(
+        got.as_array().unwrap()[1..6],
+        [json!("0"), json!("1"), json!("2"), json!("3"), json!("4")]
+    );
+    browser.stop().await;
+    server.stop().await;
+}

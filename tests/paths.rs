@@ -32,13 +32,10 @@ async fn heartbeats_on_every_path() {
         let server = start_on(tls, server).await;
         for via in Via::over(tls) {
             let mut opened = open_on(via, server.addr, "/", "/events", &[]).await;
-            for _ in 0..2 {
-                let block = opened
-                    .stream
-                    .next_block_within(Duration::from_secs(2))
-                    .await;
-                assert_eq!(block.as_deref(), Some(":\n\n"), "{via:?}");
-            }
+            opened
+                .stream
+                .expect_heartbeats(2, &format!("{via:?}"))
+                .await;
         }
         server.stop().await;
     }

@@ -322,10 +322,15 @@ fn options(route: &Route) -> TokenStream {
     let retry = route.retry_ms.map(
         |ms| quote!(let __options = __options.retry(::core::time::Duration::from_millis(#ms));),
     );
+    let compression = route
+        .compression
+        .as_ref()
+        .map(|variant| quote!(let __options = __options.compression(#rt::Compression::#variant);));
     quote! {
         let __options = #rt::RouteOptions::new();
         #heartbeat
         #retry
+        #compression
         __options
     }
 }

@@ -9,7 +9,7 @@ use syn::{Ident, LitStr, Token, Type};
 use crate::Errors;
 
 /// The keys the attribute accepts, in the order error messages list them.
-pub const KEYS: &str = "`serializer`, `events`, `heartbeat`, `retry` and `crate`";
+pub const KEYS: &str = "`serializer`, `events`, `heartbeat`, `retry`, `compression` and `crate`";
 
 /// What the attribute says, before any meaning is checked.
 #[derive(Default)]
@@ -19,6 +19,7 @@ pub struct Args {
     pub events: Option<Vec<EventDecl>>,
     pub heartbeat: Option<LitStr>,
     pub retry: Option<LitStr>,
+    pub compression: Option<LitStr>,
     /// `crate = "path"`: where the runtime is, for a renamed dependency.
     pub krate: Option<LitStr>,
     /// Misspelled keys, reported and read as the key they misspell.
@@ -114,7 +115,9 @@ impl Args {
                     format!("the path has no key: write it first, as a string, `{example}`"),
                 ));
             }
-            "serializer" | "crate" | "heartbeat" | "retry" | "events" => name.as_str(),
+            "serializer" | "crate" | "heartbeat" | "retry" | "compression" | "events" => {
+                name.as_str()
+            }
             other => match closest_key(other) {
                 // Reported, then read as the key it misspells, so that the
                 // misspelling is the only error.
@@ -151,6 +154,10 @@ impl Args {
                 let value = value_of(input, &key, "retry = \"3s\"", parse_lit_str)?;
                 set_once(&mut self.retry, value, &key)
             }
+            "compression" => {
+                let value = value_of(input, &key, "compression = \"gzip\"", parse_lit_str)?;
+                set_once(&mut self.compression, value, &key)
+            }
             "events" => {
                 if !input.peek(syn::token::Paren) {
                     return Err(syn::Error::new(
@@ -186,7 +193,14 @@ impl Args {
 
 /// The key `name` is one or two edits away from, if any: a misspelling.
 fn closest_key(name: &str) -> Option<&'static str> {
-    const ALL: [&str; 5] = ["serializer", "events", "heartbeat", "retry", "crate"];
+    const ALL: [&str; 6] = [
+        "serializer",
+        "events",
+        "heartbeat",
+        "retry",
+        "compression",
+        "crate",
+    ];
     ALL.into_iter()
         .map(|key| (edit_distance(name, key), key))
         .filter(|&(distance, _)| distance <= 2)

@@ -24,6 +24,9 @@ pub struct Route {
     pub events: Option<Vec<Event>>,
     pub heartbeat: Heartbeat,
     pub retry_ms: Option<u64>,
+    /// `compression = "..."`: the runtime's `Compression` variant, or
+    /// `None` to inherit the server's.
+    pub compression: Option<Ident>,
     /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
     /// names for a renamed dependency.
     pub runtime: syn::Path,
@@ -122,6 +125,7 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
             .heartbeat
             .map_or(Heartbeat::Inherit, |lit| heartbeat(&lit, errors)),
         retry_ms: args.retry.and_then(|lit| retry(&lit, errors)),
+        compression: args.compression.and_then(|lit| compression(&lit, errors)),
         args: args_out,
         callable,
         func,
@@ -582,6 +586,25 @@ fn heartbeat(lit: &LitStr, errors: &mut Errors) -> Heartbeat {
         Some(ms) => Heartbeat::Every(ms),
         None => Heartbeat::Inherit,
     }
+}
+
+/// `"gzip"` or `"off"`, as the runtime's `Compression` variant.
+fn compression(lit: &LitStr, errors: &mut Errors) -> Option<Ident> {
+    let variant = match lit.value().as_str() {
+        "gzip" => "Gzip",
+        "off" => "Off",
+        other => {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unknown compression {other:?}: use `compression = \"gzip\"`, or \
+                     `compression = \"off\"` for none whatever the server's default"
+                ),
+            ));
+            return None;
+        }
+    };
+    Some(Ident::new(variant, lit.span()))
 }
 
 fn retry(lit: &LitStr, errors: &mut Errors) -> Option<u64> {

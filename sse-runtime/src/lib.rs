@@ -43,6 +43,7 @@ extern crate self as sse_runtime;
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod compression;
 mod error;
 pub mod event;
 pub mod extract;
@@ -76,6 +77,7 @@ pub use sse_macros::sse;
 pub mod __private {
     pub use http::StatusCode;
 
+    pub use crate::compression::Compression;
     pub use crate::extract::{FromRef, FromRequest};
     pub use crate::macro_support::{
         path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith, FixedEventName,

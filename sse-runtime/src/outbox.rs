@@ -25,6 +25,7 @@ use bytes::{Bytes, BytesMut};
 use http_body::Frame;
 use tokio_util::sync::CancellationToken;
 
+use crate::compression::Encoder;
 use crate::error::Error;
 use crate::heartbeat::{Heartbeat, HeartbeatTimer};
 use crate::request::Request;
@@ -272,6 +273,11 @@ pub(crate) struct StreamBody {
     /// Taken from the shared state, so that polling it needs no lock.
     feed: Option<Box<dyn Feed>>,
     heartbeat: HeartbeatTimer,
+    /// The compressor, when the route compresses and the client accepts it
+    /// (boxed: it is large, and most streams have none).
+    encoder: Option<Box<Encoder>>,
+    /// The route compresses: the response varies with `Accept-Encoding`.
+    varies: bool,
 }
 
 impl StreamBody {
@@ -280,6 +286,36 @@ impl StreamBody {
             outbox,
             feed: None,
             heartbeat: HeartbeatTimer::new(heartbeat),
+            encoder: None,
+            varies: false,
+        }
+    }
+
+    /// Compresses the stream with `encoder` (if any: the client may not
+    /// accept the route's encoding).
+    pub(crate) fn compressed(mut self, encoder: Option<Encoder>) -> Self {
+        self.encoder = encoder.map(Box::new);
+        self.varies = true;
+        self
+    }
+
+    /// The `Content-Encoding` of this stream's bytes, if compressed.
+    pub(crate) fn content_encoding(&self) -> Option<&'static str> {
+        self.encoder
+            .as_ref()
+            .map(|encoder| encoder.content_encoding())
+    }
+
+    /// Whether the response varies with `Accept-Encoding`.
+    pub(crate) fn varies(&self) -> bool {
+        self.varies
+    }
+
+    /// `frame` as it goes on the wire: compressed and flushed, or as is.
+    fn encode(&mut self, frame: Bytes) -> Bytes {
+        match &mut self.encoder {
+            Some(encoder) => encoder.compress(&frame),
+            None => frame,
         }
     }
 }
@@ -293,6 +329,22 @@ impl http_body::Body for StreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
+        this.poll_plain(cx).map(|frame| match frame {
+            Some(frame) => Some(Ok(Frame::data(this.encode(frame)))),
+            // A compressed stream ends with the compressor's trailer.
+            None => this
+                .encoder
+                .as_mut()
+                .and_then(|encoder| encoder.finish())
+                .map(|trailer| Ok(Frame::data(trailer))),
+        })
+    }
+}
+
+impl StreamBody {
+    /// The next frame, uncompressed.
+    fn poll_plain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let this = self;
         let mut state = this.outbox.lock();
         if !state.buf.is_empty() {
             let batch = state.buf.split().freeze();
@@ -301,7 +353,7 @@ impl http_body::Body for StreamBody {
             drop(state);
             wakers.into_iter().for_each(Waker::wake);
             this.heartbeat.wrote();
-            return Poll::Ready(Some(Ok(Frame::data(batch))));
+            return Poll::Ready(Some(batch));
         }
         if state.ended {
             return Poll::Ready(None);
@@ -321,7 +373,7 @@ impl http_body::Body for StreamBody {
             match feed.poll_frame(cx) {
                 Poll::Ready(Some(frame)) => {
                     this.heartbeat.wrote();
-                    return Poll::Ready(Some(Ok(Frame::data(frame))));
+                    return Poll::Ready(Some(frame));
                 }
                 // Done: it told its session why; the stream goes on until the
                 // session ends it.
@@ -329,9 +381,7 @@ impl http_body::Body for StreamBody {
                 Poll::Pending => {}
             }
         }
-        this.heartbeat
-            .poll_due(cx)
-            .map(|frame| Some(Ok(Frame::data(frame))))
+        this.heartbeat.poll_due(cx).map(Some)
     }
 }
 

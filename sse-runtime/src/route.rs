@@ -33,6 +33,7 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
 
+use crate::compression::Compression;
 use crate::error::BoxError;
 use crate::heartbeat::Heartbeat;
 use crate::session::Session;
@@ -242,6 +243,7 @@ impl<R> RoutePath for At<R> {
 pub struct RouteOptions {
     pub(crate) heartbeat: Option<Option<Heartbeat>>,
     pub(crate) retry: Option<Duration>,
+    pub(crate) compression: Option<Compression>,
 }
 
 impl RouteOptions {
@@ -296,6 +298,20 @@ impl RouteOptions {
     /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// Whether this route's streams are compressed (when the client
+    /// accepts it), whatever the server's setting; see
+    /// [`compression`](crate::compression).
+    ///
+    /// ```
+    /// use sse_runtime::{compression::Compression, route::RouteOptions};
+    /// let options = RouteOptions::new().compression(Compression::Gzip);
+    /// # drop(options);
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
         self
     }
 }

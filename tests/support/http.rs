@@ -113,15 +113,26 @@ pub struct EventStream {
     pub head: http::response::Parts,
     body: Incoming,
     buf: String,
+    /// Decodes a gzip stream as it arrives.
+    gzip: Option<flate2::write::GzDecoder<Vec<u8>>>,
+    /// Bytes received, before decoding.
+    pub received: usize,
 }
 
 impl EventStream {
     pub fn new(response: http::Response<Incoming>) -> Self {
         let (head, body) = response.into_parts();
+        let gzip = match head.headers.get("content-encoding") {
+            Some(encoding) if encoding == "gzip" => Some(flate2::write::GzDecoder::new(Vec::new())),
+            Some(other) => panic!("unexpected content-encoding {other:?}"),
+            None => None,
+        };
         Self {
             head,
             body,
             buf: String::new(),
+            gzip,
+            received: 0,
         }
     }
 
@@ -134,15 +145,38 @@ impl EventStream {
                 return Some(std::mem::replace(&mut self.buf, rest));
             }
             match self.body.frame().await {
-                None => return None,
+                None => {
+                    if let Some(gzip) = &mut self.gzip {
+                        gzip.try_finish().expect("the gzip stream ends whole");
+                    }
+                    return None;
+                }
                 Some(Err(err)) => panic!("body error: {err}"),
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
+                        self.received += data.len();
+                        let data = match &mut self.gzip {
+                            None => data.to_vec(),
+                            Some(gzip) => {
+                                use std::io::Write;
+                                gzip.write_all(&data).expect("valid gzip");
+                                gzip.flush().expect("valid gzip");
+                                std::mem::take(gzip.get_mut())
+                            }
+                        };
                         self.buf
                             .push_str(std::str::from_utf8(&data).expect("UTF-8 body"));
                     }
                 }
             }
+        }
+    }
+
+    /// Expects `count` heartbeats (empty comments), each within 2 s.
+    pub async fn expect_heartbeats(&mut self, count: usize, context: &str) {
+        for _ in 0..count {
+            let block = self.next_block_within(Duration::from_secs(2)).await;
+            assert_eq!(block.as_deref(), Some(":\n\n"), "{context}");
         }
     }
 

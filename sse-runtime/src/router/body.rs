@@ -25,14 +25,26 @@ pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
     ("x-accel-buffering", "no"),
 ];
 
+/// The headers of `body`'s response: [`STREAM_HEADERS`], and for a route
+/// that compresses, its encoding and `Vary`.
+pub(crate) fn stream_headers(
+    body: &StreamBody,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let encoding = body
+        .content_encoding()
+        .map(|encoding| ("content-encoding", encoding));
+    let vary = body.varies().then_some(("vary", "accept-encoding"));
+    STREAM_HEADERS.into_iter().chain(encoding).chain(vary)
+}
+
 /// A stream's response, for hyper to write.
 pub(crate) fn stream_response(body: StreamBody) -> Response<Body> {
-    let mut response = Response::new(Body::stream(body));
-    for (name, value) in STREAM_HEADERS {
-        response
-            .headers_mut()
-            .insert(name, HeaderValue::from_static(value));
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in stream_headers(&body) {
+        headers.insert(name, HeaderValue::from_static(value));
     }
+    let mut response = Response::new(Body::stream(body));
+    *response.headers_mut() = headers;
     response
 }
 

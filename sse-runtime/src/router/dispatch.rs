@@ -15,6 +15,7 @@ use super::body::{method_not_allowed, rejection_response, stream_response, Body}
 use super::routes::Matched;
 use super::supervise::supervise;
 use super::Inner;
+use crate::compression::Compression;
 use crate::outbox::{Outbox, StreamBody};
 use crate::request::{last_event_id_is_readable, Request};
 use crate::route::Rejection;
@@ -78,6 +79,9 @@ impl Inner {
                 "the Last-Event-ID header is not valid UTF-8",
             ));
         }
+        let encoder = route
+            .compression
+            .negotiate(parts.headers.get(http::header::ACCEPT_ENCODING));
         let outbox = Outbox::new(
             Request::new(parts, params, peer),
             self.shutdown.drain.child_token(),
@@ -93,6 +97,10 @@ impl Inner {
             self.shutdown.force.clone(),
             self.handler_grace,
         ));
-        Ok(StreamBody::new(outbox, route.heartbeat.clone()))
+        let body = StreamBody::new(outbox, route.heartbeat.clone());
+        Ok(match route.compression {
+            Compression::Off => body,
+            _ => body.compressed(encoder),
+        })
     }
 }

@@ -74,11 +74,12 @@ use std::time::Duration;
 use http::Response;
 
 pub use body::Body;
-pub(crate) use body::{not_found, text_response, STREAM_HEADERS};
+pub(crate) use body::{not_found, stream_headers, text_response};
 pub(crate) use dispatch::Decision;
 
 use self::routes::{Bound, Mount, RouteTable};
 use self::shutdown::Shutdown;
+use crate::compression::Compression;
 use crate::error::ServeError;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
@@ -152,6 +153,7 @@ impl Router {
             retry: None,
             max_buffered: DEFAULT_MAX_BUFFERED,
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
+            compression: Compression::Off,
             handler_grace: Duration::from_secs(5),
             state: (),
         }
@@ -230,6 +232,7 @@ pub struct RouterBuilder<S = ()> {
     max_buffered: usize,
     write_timeout: Option<Duration>,
     handler_grace: Duration,
+    compression: Compression,
     state: S,
 }
 
@@ -320,6 +323,7 @@ impl<S> RouterBuilder<S> {
             max_buffered: self.max_buffered,
             write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
+            compression: self.compression,
             state,
         }
     }
@@ -371,6 +375,20 @@ impl<S> RouterBuilder<S> {
     /// ```
     pub fn max_buffered(mut self, bytes: usize) -> Self {
         self.max_buffered = bytes.max(1);
+        self
+    }
+
+    /// Compresses the streams of every route that does not say otherwise,
+    /// when the client accepts it (default: off); see
+    /// [`compression`](crate::compression).
+    ///
+    /// ```
+    /// use sse_runtime::compression::Compression;
+    /// let builder = sse_runtime::Router::builder().compression(Compression::Gzip);
+    /// # let _ = builder;
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 
@@ -438,7 +456,12 @@ impl<S> RouterBuilder<S> {
                 .validate()
                 .map_err(ServeError::Retry)?;
         }
-        let routes = RouteTable::new(self.mounts, self.heartbeat.as_ref(), self.retry)?;
+        let routes = RouteTable::new(
+            self.mounts,
+            self.heartbeat.as_ref(),
+            self.retry,
+            self.compression,
+        )?;
         let inner = Inner {
             routes,
             max_buffered: self.max_buffered,

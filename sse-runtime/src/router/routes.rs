@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::compression::Compression;
 use crate::error::{RouteError, ServeError};
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
@@ -48,6 +49,7 @@ pub(crate) struct CompiledRoute {
     pub(crate) heartbeat: Option<Heartbeat>,
     /// The `retry:` line every stream starts with, encoded once.
     pub(crate) preamble: Option<Bytes>,
+    pub(crate) compression: Compression,
 }
 
 /// What a path matched: the route and its percent-decoded parameters.
@@ -69,6 +71,7 @@ impl RouteTable {
         mounts: Vec<Mount>,
         heartbeat: Option<&Heartbeat>,
         retry: Option<Duration>,
+        compression: Compression,
     ) -> Result<Self, ServeError> {
         let mut router = matchit::Router::new();
         let mut routes = Vec::with_capacity(mounts.len());
@@ -99,6 +102,7 @@ impl RouteTable {
                 route,
                 heartbeat,
                 preamble,
+                compression: options.compression.unwrap_or(compression),
             });
         }
         Ok(Self { router, routes })

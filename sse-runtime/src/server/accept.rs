@@ -237,7 +237,7 @@ impl Running {
                     None => return,
                     Some(Decision::Stream(body)) => {
                         drop(head);
-                        let (head, shutdown) = (fast_path::stream_head(), self.shutdown());
+                        let (head, shutdown) = (fast_path::stream_head(&body), self.shutdown());
                         let (drain, force) = (&shutdown.drain, &shutdown.force);
                         fast_path::serve_stream(stream, head, body, timeout, drain, force).await;
                         return;

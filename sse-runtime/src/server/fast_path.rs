@@ -27,7 +27,8 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
 use super::write_timeout::WriteTimeout;
-use crate::router::STREAM_HEADERS;
+use crate::outbox::StreamBody;
+use crate::router::stream_headers;
 
 /// The most a request head may take before it is left to hyper (which
 /// answers 431).
@@ -169,8 +170,8 @@ pub(super) fn is_stream<B>(response: &http::Response<B>) -> bool {
 }
 
 /// The head of a stream the router opened, with no layer in between.
-pub(super) fn stream_head() -> Bytes {
-    let headers = STREAM_HEADERS.map(|(name, value)| (name, value.as_bytes()));
+pub(super) fn stream_head(body: &StreamBody) -> Bytes {
+    let headers = stream_headers(body).map(|(name, value)| (name, value.as_bytes()));
     response_head(http::StatusCode::OK, headers)
 }
 

@@ -342,6 +342,20 @@ impl<S> Server<S> {
         self
     }
 
+    /// Compresses the streams of every route that does not say otherwise,
+    /// when the client accepts it (default: off); see
+    /// [`compression`](crate::compression).
+    ///
+    /// ```
+    /// use sse_runtime::compression::Compression;
+    /// let server = sse_runtime::Server::new().compression(Compression::Gzip);
+    /// # drop(server);
+    /// ```
+    pub fn compression(mut self, compression: crate::compression::Compression) -> Self {
+        self.router = self.router.compression(compression);
+        self
+    }
+
     /// How long a client may take none of what the server has to write
     /// before its connection (or, over HTTP/2, its stream) is closed
     /// (default 60 s, like nginx's `send_timeout`). The clock runs only while
