@@ -1,6 +1,7 @@
-//! The load generator: raw TCP streams read with `memchr`, so that the
-//! client costs little next to the server it measures, and `/proc` readings
-//! of the server process.
+//! The load generator: raw TCP (or, with `BENCH_TLS=1`, TLS) streams read
+//! with `memchr`, so that the client costs little next to the server it
+//! measures, and `/proc` readings of the server process. With
+//! `BENCH_COMPRESS=1` it asks for gzip and decodes what comes compressed.
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader};
@@ -10,8 +11,27 @@ use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use memchr::memmem;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// A connection to the server: TCP, or TLS over it.
+pub trait Io: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
+pub type Conn = Box<dyn Io>;
+
+/// Connects, over TLS when the run is (`crate::tls`).
+async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    match crate::tls::connector() {
+        None => Ok(Box::new(tcp)),
+        Some(connector) => {
+            let name =
+                tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").expect("a name");
+            Ok(Box::new(connector.connect(name, tcp).await?))
+        }
+    }
+}
 
 /// A server process under test, killed on drop.
 pub struct ServerProcess {
@@ -105,7 +125,7 @@ fn clock_ticks() -> u64 {
 
 /// A plain GET whose body is short; the connection closes after it.
 pub async fn get_text(addr: SocketAddr, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut stream = connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = Vec::new();
@@ -148,35 +168,43 @@ pub struct Seen {
     pub latencies: Vec<u32>,
     pub first: Option<Instant>,
     pub last: Option<Instant>,
+    /// Body bytes as received, and once decoded (differ when compressed).
+    pub wire_bytes: u64,
+    pub plain_bytes: u64,
 }
 
 pub type Shared = Rc<RefCell<Seen>>;
 
 /// Opens a stream: connects, sends the request, and returns the socket.
-pub async fn open(addr: SocketAddr, path: &str) -> TcpStream {
+pub async fn open(addr: SocketAddr, path: &str) -> Conn {
     let mut stream = loop {
-        match TcpStream::connect(addr).await {
+        match connect(addr).await {
             Ok(stream) => break stream,
             // A full accept queue: try again shortly.
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     };
-    stream.set_nodelay(true).expect("nodelay");
+    let gzip = match crate::compressing() {
+        true => "accept-encoding: gzip\r\n",
+        false => "",
+    };
     let request =
-        format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n\r\n");
+        format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n{gzip}\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     stream
 }
 
 /// Reads `stream` until `want` data events arrived (or it ends), into a
 /// `buffer`-byte buffer, recording each event's latency when `timed`.
-pub async fn read(mut stream: TcpStream, want: u64, buffer: usize, timed: bool, seen: Shared) {
+pub async fn read(mut stream: Conn, want: u64, buffer: usize, timed: bool, seen: Shared) {
     // Written now, not zero-mapped: otherwise the first event of a process's
     // first run pays a page fault per reader here, in the load generator,
     // and with 10,000 readers that one event sets the run's p99.
     let mut buf = vec![0xA5u8; buffer];
     let mut body = Dechunker::default();
     let mut pending: Vec<u8> = Vec::new();
+    let mut body_bytes: Vec<u8> = Vec::new();
+    let mut gzip: Option<flate2::write::GzDecoder<Vec<u8>>> = None;
     let mut got = 0;
     let finder = memmem::Finder::new(b"\n\n");
     while got < want {
@@ -184,7 +212,24 @@ pub async fn read(mut stream: TcpStream, want: u64, buffer: usize, timed: bool, 
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        body.feed(&buf[..n], &mut pending);
+        body.feed(&buf[..n], &mut body_bytes);
+        if body.gzip && gzip.is_none() {
+            gzip = Some(flate2::write::GzDecoder::new(Vec::new()));
+        }
+        let wire = body_bytes.len() as u64;
+        let before = pending.len();
+        match &mut gzip {
+            None => pending.append(&mut body_bytes),
+            Some(decoder) => {
+                use std::io::Write;
+                decoder.write_all(&body_bytes).expect("valid gzip");
+                decoder.flush().expect("valid gzip");
+                body_bytes.clear();
+                let plain = decoder.get_mut();
+                pending.append(plain);
+            }
+        }
+        let plain = (pending.len() - before) as u64;
         let now = Instant::now();
         let now_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -192,6 +237,8 @@ pub async fn read(mut stream: TcpStream, want: u64, buffer: usize, timed: bool, 
             .as_micros() as u64;
         let mut start = 0;
         let mut seen = seen.borrow_mut();
+        seen.wire_bytes += wire;
+        seen.plain_bytes += plain;
         while let Some(end) = finder.find(&pending[start..]) {
             let event = &pending[start..start + end];
             start += end + 2;
@@ -225,6 +272,8 @@ fn sent_at(event: &[u8]) -> Option<u64> {
 struct Dechunker {
     head: Vec<u8>,
     state: State,
+    /// The response said `content-encoding: gzip`.
+    gzip: bool,
 }
 
 #[derive(Default)]
@@ -250,6 +299,7 @@ impl Dechunker {
                     };
                     let head = String::from_utf8_lossy(&self.head[..end]).to_ascii_lowercase();
                     let rest = self.head.split_off(end + 4);
+                    self.gzip = head.contains("content-encoding: gzip");
                     self.state = if head.contains("transfer-encoding: chunked") {
                         State::Size(0)
                     } else {

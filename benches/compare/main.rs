@@ -6,11 +6,17 @@
 //! `BENCH_RUNS` (default 5) sets the runs per server; `BENCH_ONLY=S2,S5`
 //! picks scenarios; `BENCH_SCALE` (default 1) multiplies durations;
 //! `BENCH_LAYER=1` gives the project's server a pass-through tower layer (what
-//! a layer costs); `BENCH_PIN=0` stops pinning the server to CPU 0 and the load generator to
-//! CPU 1 (with `taskset`).
+//! a layer costs); `BENCH_TLS=1` serves both over TLS (rustls with ring, a
+//! certificate made for the run; axum behind tokio-rustls and hyper-util, as
+//! axum's own TLS example does); `BENCH_COMPRESS=1` turns gzip on in the
+//! project's server, has the load generator ask for it, and makes the payload
+//! JSON (axum's stays uncompressed: what it costs is the project's against
+//! itself, run once with and once without); `BENCH_PIN=0` stops pinning the
+//! server to CPU 0 and the load generator to CPU 1 (with `taskset`).
 
 mod load;
 mod servers;
+mod tls;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -61,6 +67,7 @@ fn main() {
             .expect("taskset runs");
         std::process::exit(status.code().unwrap_or(1));
     }
+    tls::prepare();
     let runs: usize = env_or("BENCH_RUNS", 5);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut table = Vec::new();
@@ -84,6 +91,11 @@ fn main() {
     for row in table {
         println!("{row}");
     }
+}
+
+/// Whether this run compresses (`BENCH_COMPRESS=1`).
+pub fn compressing() -> bool {
+    std::env::var("BENCH_COMPRESS").is_ok_and(|v| v == "1")
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -196,7 +208,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Opens `n` broadcast streams, a few hundred at a time (inside a `LocalSet`).
-async fn subscribe(server: &ServerProcess, n: usize) -> Vec<tokio::net::TcpStream> {
+async fn subscribe(server: &ServerProcess, n: usize) -> Vec<load::Conn> {
     let mut streams = Vec::with_capacity(n);
     while streams.len() < n {
         let batch = (n - streams.len()).min(200);
@@ -263,6 +275,14 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
         .await;
         let cpu = server.cpu() - cpu;
         let mut seen = seen.borrow_mut();
+        if seen.wire_bytes != seen.plain_bytes {
+            eprintln!(
+                "   {kind}: {} bytes on the wire for {} of events: {:.3}",
+                seen.wire_bytes,
+                seen.plain_bytes,
+                seen.wire_bytes as f64 / seen.plain_bytes.max(1) as f64
+            );
+        }
         let expected = count * subscribers as u64;
         let mut latencies = std::mem::take(&mut seen.latencies);
         latencies.sort_unstable();

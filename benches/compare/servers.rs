@@ -32,12 +32,26 @@ pub struct Hot {
     pub size: usize,
 }
 
-/// `<send time in µs since the Unix epoch>,` padded with `x` to `size` bytes.
+/// `<send time in µs since the Unix epoch>,` padded with `x` to `size` bytes;
+/// on a compressed run, followed by a JSON quote instead, as a price feed
+/// sends (about 100 bytes).
 pub fn payload(size: usize) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_micros();
+    if crate::compressing() {
+        let cents = (now % 10_000) as u64;
+        let ask = cents + 5;
+        return format!(
+            "{now},{{\"symbol\":\"ACME\",\"bid\":{}.{:02},\"ask\":{}.{:02},\"venue\":\"XNAS\",\"size\":{}}}",
+            100 + cents / 100,
+            cents % 100,
+            100 + ask / 100,
+            ask % 100,
+            now % 900 + 100
+        );
+    }
     let mut data = format!("{now},");
     if data.len() < size {
         data.push_str(&"x".repeat(size - data.len()));
@@ -141,6 +155,16 @@ pub mod project {
                 Ok("1") => server.layer(tower_layer::Identity::new()),
                 _ => server,
             };
+            let server = match crate::tls::files() {
+                Some((cert, key)) => server.tls(
+                    sse_runtime::server::tls::TlsConfig::from_pem_files(cert, key).expect("PEM"),
+                ),
+                None => server,
+            };
+            let server = match crate::compressing() {
+                true => server.compression(sse_runtime::compression::Compression::Gzip),
+                false => server,
+            };
             server.serve_on(listener).await.expect("serves");
         });
     }
@@ -216,9 +240,6 @@ pub mod axum_baseline {
 
     pub fn serve() {
         runtime().block_on(async {
-            let listener = listen().tap_io(|stream| {
-                let _ = stream.set_nodelay(true);
-            });
             // Deep enough that no receiver lags: every event is delivered.
             let (channel, _) = broadcast::channel::<Arc<str>>(1 << 16);
             let app = Router::new()
@@ -227,7 +248,43 @@ pub mod axum_baseline {
                 .route("/start", get(start))
                 .route("/subscribers", get(subscribers))
                 .with_state(channel);
+            if let Some(config) = crate::tls::server_config() {
+                return serve_tls(listen(), app, config).await;
+            }
+            let listener = listen().tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
             axum::serve(listener, app).await.expect("serves");
         });
+    }
+
+    /// What axum's TLS example does (`axum::serve` has no TLS): accept,
+    /// hand each connection to a task that does the handshake, then serve it
+    /// with hyper-util's HTTP/1.1 and HTTP/2 builder.
+    async fn serve_tls(
+        listener: TcpListener,
+        app: Router,
+        config: tokio_rustls::rustls::ServerConfig,
+    ) {
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+        use hyper_util::server::conn::auto;
+        use hyper_util::service::TowerToHyperService;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = TowerToHyperService::new(app);
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
     }
 }
