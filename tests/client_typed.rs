@@ -142,3 +142,82 @@ async fn reconnects_resume_after_the_last_event_exactly_once() {
     assert_eq!(events.reconnection_time(), Duration::from_millis(10));
     server.stop().await;
 }
+
+/// Two types of one shape: only the event name tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Celsius {
+    value: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Fahrenheit {
+    value: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Reading {
+    value: f64,
+}
+
+/// The readings the server sends: a fixed pseudo-random mix of the three.
+fn readings() -> Vec<(u8, f64)> {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    (0..300)
+        .map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            ((seed % 3) as u8, f64::from(i))
+        })
+        .collect()
+}
+
+#[sse(
+    "/weather",
+    serializer = Json,
+    events(Celsius = "celsius", Fahrenheit = "fahrenheit", Reading)
+)]
+async fn weather(session: WeatherSession) -> Result<(), sse_runtime::Error> {
+    for (kind, value) in readings() {
+        match kind {
+            0 => session.send(Celsius { value }).await?,
+            1 => session.send(Fahrenheit { value }).await?,
+            _ => session.send(Reading { value }).await?,
+        }
+    }
+    session.closed().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_typed_client_never_yields_another_variant_than_was_sent() {
+    let server = start(Server::new().route(weather)).await;
+    let mut events = EventSource::builder(server.url("/weather"))
+        .build()
+        .unwrap()
+        .typed::<WeatherRoute>();
+    for (kind, value) in readings() {
+        let got = tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .expect("an event")
+            .expect("the stream goes on")
+            .expect("a declared event");
+        let as_sent = match (kind, got) {
+            (0, WeatherEvent::Celsius(c)) => c.value,
+            (1, WeatherEvent::Fahrenheit(f)) => f.value,
+            (2, WeatherEvent::Reading(r)) => r.value,
+            (kind, other) => panic!("sent kind {kind} as {value}, got {:?}", debug(&other)),
+        };
+        assert_eq!(as_sent, value);
+    }
+    events.source_mut().close();
+    server.stop().await;
+}
+
+fn debug(event: &WeatherEvent) -> String {
+    match event {
+        WeatherEvent::Celsius(c) => format!("{c:?}"),
+        WeatherEvent::Fahrenheit(f) => format!("{f:?}"),
+        WeatherEvent::Reading(r) => format!("{r:?}"),
+    }
+}

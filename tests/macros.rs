@@ -240,3 +240,87 @@ mod never_awaits {
 fn a_route_whose_handler_never_awaits_registers() {
     let _ = sse_runtime::Server::new().route(never_awaits::quiet);
 }
+
+/// Records the names of the spans made while it is the default.
+#[derive(Clone, Default)]
+struct SpanNames(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for SpanNames {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut names = self.0.lock().unwrap();
+        names.push(span.metadata().name().to_owned());
+        tracing::span::Id::from_u64(names.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[sse("/traced")]
+#[tracing::instrument(skip_all)]
+async fn traced(session: TracedSession) -> Result<(), sse_runtime::Error> {
+    session.send("traced").await
+}
+
+#[tokio::test]
+async fn an_instrumented_handler_has_a_span_named_after_it() {
+    let names = SpanNames::default();
+    let _default = tracing::subscriber::set_default(names.clone());
+    let server = start(Server::new().route(traced)).await;
+    let mut stream = open(server.addr, "/traced").await;
+    assert_eq!(stream.next_block().await.unwrap(), "data: traced\n\n");
+    server.stop().await;
+    let names = names.0.lock().unwrap();
+    assert!(names.iter().any(|name| name == "traced"), "{names:?}");
+}
+
+/// A serializer of the user's own that happens to be called `Json`.
+mod own_json {
+    use sse_runtime::serializer::{DataWriter, SerializeError, Serializer};
+    use sse_runtime::sse;
+
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Json;
+
+    impl<T: std::fmt::Display> Serializer<T> for Json {
+        fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+            use std::fmt::Write;
+            write!(out, "mine:{value}").map_err(|err| SerializeError::msg(err.to_string()))
+        }
+    }
+
+    #[sse("/own", serializer = Json)]
+    pub async fn own(session: OwnSession) -> Result<(), sse_runtime::Error> {
+        session.send(7).await
+    }
+}
+
+/// The runtime's `Json`, where nothing else has the name.
+mod runtime_json {
+    use sse_runtime::sse;
+
+    #[sse("/theirs", serializer = Json)]
+    pub async fn theirs(session: TheirsSession) -> Result<(), sse_runtime::Error> {
+        session.send(vec![1, 2]).await
+    }
+}
+
+#[tokio::test]
+async fn a_serializer_named_json_is_the_one_in_scope() {
+    let server = start(
+        Server::new()
+            .route(own_json::own)
+            .route(runtime_json::theirs),
+    )
+    .await;
+    let mut own = open(server.addr, "/own").await;
+    assert_eq!(own.next_block().await.unwrap(), "data: mine:7\n\n");
+    let mut theirs = open(server.addr, "/theirs").await;
+    assert_eq!(theirs.next_block().await.unwrap(), "data: [1,2]\n\n");
+    server.stop().await;
+}

@@ -12,6 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Attribute;
 
+use crate::item::Func;
 use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
 
 /// `<runtime>::__private`, every token spanned at `span`: how generated
@@ -28,26 +29,130 @@ fn runtime_at(route: &Route, span: Span) -> TokenStream {
         .collect()
 }
 
-/// The path of the route's serializer type: a built-in name is the
-/// runtime's, spanned on the user's token.
+/// The path of the route's serializer type. A bare `Json` or `Text` is
+/// written as the user wrote it, so that it means what it means in their
+/// scope: their own serializer of that name, or else the runtime's, which
+/// [`builtin_fallback`] brings in under an import that any item of theirs
+/// shadows.
 fn serializer(route: &Route) -> TokenStream {
+    match &route.serializer {
+        Serializer::Default => {
+            let rt = runtime_at(route, Span::call_site());
+            quote!(#rt::Text)
+        }
+        Serializer::Builtin(ident) => quote!(#ident),
+        Serializer::User(path) => quote!(#path),
+    }
+}
+
+/// A glob import of the runtime's `Json` and `Text`, where the attribute
+/// names one bare: a glob is shadowed by any item or import of the same
+/// name in the user's scope, so their own `Json` wins.
+fn builtin_fallback(route: &Route) -> TokenStream {
     match &route.serializer {
         Serializer::Builtin(ident) => {
             let rt = runtime_at(route, ident.span());
-            quote_spanned!(ident.span()=> #rt::#ident)
+            quote! {
+                #[allow(unused_imports)]
+                use #rt::serializers::*;
+            }
         }
-        Serializer::User(path) => quote!(#path),
+        _ => TokenStream::new(),
     }
+}
+
+/// A function without a body (a trait's): one error, and the function
+/// emitted as it was, with any `...Session` argument typed as the runtime's
+/// `Session`, so that the name that now exists nowhere is not a second error.
+pub fn bodiless(mut func: Func) -> TokenStream {
+    let err = syn::Error::new(
+        func.sig.fn_token.span,
+        "`#[sse]` goes on a free `async fn` with a body, not on a trait's function: a route is \
+         one function; declare it outside the trait (it may call the trait's methods)",
+    );
+    for arg in func.sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(arg) = arg {
+            if crate::validate::looks_like_session(&arg.ty) {
+                *arg.ty = syn::parse_quote!(::sse_runtime::Session);
+            }
+        }
+    }
+    let Func {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = func;
+    let mut out = err.to_compile_error();
+    out.extend(quote!(#(#attrs)* #vis #sig #body));
+    out
+}
+
+/// Where each attribute of the user's function goes: `cfg` on every
+/// generated item (the route exists exactly when the function would);
+/// docs and `deprecated` on the route function users name (`.route(feed)`
+/// warns, the definition does not); everything else (`tracing::instrument`,
+/// lint levels, `inline`, ...) on the handler, which keeps the user's name.
+struct Placed<'a> {
+    cfgs: Vec<&'a Attribute>,
+    on_route_fn: Vec<&'a Attribute>,
+    on_handler: Vec<&'a Attribute>,
+}
+
+fn place(attrs: &[Attribute]) -> Placed<'_> {
+    let mut placed = Placed {
+        cfgs: Vec::new(),
+        on_route_fn: Vec::new(),
+        on_handler: Vec::new(),
+    };
+    for attr in attrs {
+        let path = attr.path();
+        if path.is_ident("cfg") {
+            placed.cfgs.push(attr);
+        } else if path.is_ident("doc") || path.is_ident("deprecated") {
+            placed.on_route_fn.push(attr);
+        } else {
+            placed.on_handler.push(attr);
+        }
+    }
+    placed
+}
+
+/// `items` with `cfgs` in front of each top-level item. Generated items end
+/// with a brace group or a `;` at the top level; attributes are bracket
+/// groups, so they stay with the item they precede.
+fn with_cfgs(items: TokenStream, cfgs: &[&Attribute]) -> TokenStream {
+    if cfgs.is_empty() {
+        return items;
+    }
+    let mut out = TokenStream::new();
+    let mut item = TokenStream::new();
+    for token in items {
+        let ends = match &token {
+            proc_macro2::TokenTree::Group(group) => {
+                group.delimiter() == proc_macro2::Delimiter::Brace
+            }
+            proc_macro2::TokenTree::Punct(punct) => punct.as_char() == ';',
+            _ => false,
+        };
+        item.extend([token]);
+        if ends {
+            out.extend(quote!(#(#cfgs)*));
+            out.extend(std::mem::take(&mut item));
+        }
+    }
+    out.extend(item);
+    out
 }
 
 pub fn route(route: &Route) -> TokenStream {
     let name = &route.func.sig.ident;
     let vis = &route.func.vis;
-    let (docs, attrs): (Vec<&Attribute>, Vec<&Attribute>) = route
-        .func
-        .attrs
-        .iter()
-        .partition(|attr| attr.path().is_ident("doc"));
+    let Placed {
+        cfgs,
+        on_route_fn: docs,
+        on_handler: attrs,
+    } = place(&route.func.attrs);
     let route_doc = format!("The route declared by `#[sse]` on [`{name}`].");
     let path_doc = match &route.path {
         Some(path) => format!("Served at `{}`.", path.value()),
@@ -58,15 +163,32 @@ pub fn route(route: &Route) -> TokenStream {
     let route_impl = route_impl(route);
     let events = event_impls(route);
     let event_enum = event_enum(route);
+    // The handler keeps the user's name (a span of `#[instrument]` is named
+    // after it), as an associated function of the route type.
     let mut handler_sig = route.func.sig.clone();
-    handler_sig.ident = format_ident!("__handler", span = name.span());
     // Reported by validation if present; left out so that it is the only error.
     handler_sig.abi = None;
     handler_sig.constness = None;
     // `unsafe` stays: the body may rely on it, and a handler reported as
     // unsafe is never called.
-    let body = &route.func.block;
-    quote! {
+    let body = &route.func.body;
+    // A body that does not parse is the compiler's to report, once: kept
+    // for the IDE (completion after `session.`), but as a value thrown
+    // away, so that what the compiler recovers from it is no second error.
+    let body = match syn::parse2::<syn::Block>(body.clone()) {
+        Ok(_) => body.clone(),
+        Err(_) => quote!({
+            let _ = #body;
+            ::core::unreachable!()
+        }),
+    };
+    // A handler that is never called (its signature was reported) would be
+    // dead code on top of the error.
+    let unused = (!route.callable).then(|| quote!(#[allow(dead_code)]));
+    let fallback = builtin_fallback(route);
+    let items = quote! {
+        #fallback
+
         #(#docs)*
         #[doc = ""]
         #[doc = #path_doc]
@@ -83,7 +205,8 @@ pub fn route(route: &Route) -> TokenStream {
         impl #route_ty {
             #(#attrs)*
             // `async` is what the route requires, even of a body that never awaits.
-            #[allow(dead_code, clippy::too_many_arguments, clippy::unused_async)]
+            #[allow(clippy::too_many_arguments, clippy::unused_async)]
+            #unused
             #handler_sig #body
         }
 
@@ -91,7 +214,8 @@ pub fn route(route: &Route) -> TokenStream {
         #session
         #events
         #event_enum
-    }
+    };
+    with_cfgs(items, &cfgs)
 }
 
 fn session(route: &Route) -> TokenStream {
@@ -179,6 +303,7 @@ fn session(route: &Route) -> TokenStream {
 fn route_impl(route: &Route) -> TokenStream {
     let rt = runtime_at(route, Span::call_site());
     let name = &route.route;
+    let handler = &route.func.sig.ident;
     let session = &route.session;
     let options = options(route);
     let start = if route.callable {
@@ -222,7 +347,7 @@ fn route_impl(route: &Route) -> TokenStream {
         };
         let boxed = quote_spanned! {name.span()=>
             ::std::boxed::Box::pin(async move {
-                let __running = #name::__handler(#(#bindings),*);
+                let __running = #name::#handler(#(#bindings),*);
                 #finish
             })
         };
@@ -396,6 +521,13 @@ fn event_enum(route: &Route) -> TokenStream {
         let doc = format!("A `{}` event.", event.wire_name());
         quote!(#[doc = #doc] #variant(#ty))
     });
+    let names = variants.iter().map(|(variant, event)| {
+        let wire = event.wire_name();
+        quote!(Self::#variant(ref __value) => {
+            let _ = __value;
+            #wire
+        })
+    });
     let bounds = variants.iter().map(|(_, event)| {
         let ty = &event.ty;
         quote!(#ty: #rt::DecodeWith<__S>)
@@ -417,10 +549,18 @@ fn event_enum(route: &Route) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        // Only a typed client constructs it; a server alone never does.
-        #[allow(dead_code)]
         #vis enum #enum_name {
             #(#declarations,)*
+        }
+
+        // Reads every variant's value, so a server that never constructs
+        // the enum has no dead field to warn of, whatever its lints.
+        impl #rt::EventEnum for #enum_name {
+            fn event_name(&self) -> &'static str {
+                match *self {
+                    #(#names)*
+                }
+            }
         }
 
         impl #rt::DeclaredEvents for #name {

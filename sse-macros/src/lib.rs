@@ -13,6 +13,7 @@
 
 mod expand;
 mod from_ref;
+mod item;
 mod parse;
 mod validate;
 
@@ -39,8 +40,9 @@ fn sse_impl(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(func) => func,
+    let func = match syn::parse2::<item::Item>(item.clone()) {
+        Ok(item::Item::Func(func)) => func,
+        Ok(item::Item::Bodiless(func)) => return expand::bodiless(func),
         Err(_) => {
             let err = syn::Error::new_spanned(
                 &item,

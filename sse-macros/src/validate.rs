@@ -5,14 +5,15 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ItemFn, LitStr, Pat, Type};
+use syn::{FnArg, Ident, LitStr, Pat, Type};
 
+use crate::item::Func;
 use crate::parse::{Args, EventDecl};
 use crate::Errors;
 
 /// Everything the expansion needs.
 pub struct Route {
-    pub func: ItemFn,
+    pub func: Func,
     /// `<PascalCase>Route`, the type of the route value.
     pub route: Ident,
     /// `<PascalCase>Session`, the typed session.
@@ -74,7 +75,7 @@ pub enum ArgKind {
 /// beyond it), as `sse_runtime::event::MAX_RETRY`.
 const MAX_RETRY_MS: u64 = i32::MAX as u64;
 
-pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
+pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     drop_second_sse(&mut func, errors);
     let name = &func.sig.ident;
     let pascal = pascal_case(name);
@@ -90,7 +91,8 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
     // call the handler, so that the path error is the only one.
     let mut callable = errors.len() == reported;
     callable &= check_signature(&func, errors);
-    let args_out = classify_args(&mut func, &session, &params, errors);
+    let (args_out, args_ok) = classify_args(&mut func, &session, &params, errors);
+    callable &= args_ok;
     callable &= args_out
         .iter()
         .filter(|a| matches!(a.kind, ArgKind::Session))
@@ -102,13 +104,22 @@ pub fn route(args: Args, mut func: ItemFn, errors: &mut Errors) -> Route {
                 .iter()
                 .any(|a| matches!(&a.kind, ArgKind::PathParam(p) if p == param));
             if !bound {
-                errors.push(syn::Error::new(
-                    path.span(),
-                    format!(
+                let session_named_so = args_out.iter().zip(&func.sig.inputs).any(|(arg, input)| {
+                    matches!(arg.kind, ArgKind::Session)
+                        && arg_name(input).as_deref() == Some(param.as_str())
+                });
+                let message = match session_named_so {
+                    true => format!(
+                        "the path parameter `{{{param}}}` has the name of the session argument: \
+                         rename one, such as `{{id}}` in the path, or `stream: {session}` for the \
+                         session"
+                    ),
+                    false => format!(
                         "the path parameter `{{{param}}}` has no argument: add `{param}: T` to the \
                          function, with `T: FromStr` (such as `String` or `u64`)"
                     ),
-                ));
+                };
+                errors.push(syn::Error::new(path.span(), message));
             }
         }
     }
@@ -149,7 +160,7 @@ fn pascal_case(ident: &Ident) -> String {
 
 /// A second `#[sse]` on the same function is one error, and is removed so
 /// that it does not expand again on the generated handler.
-fn drop_second_sse(func: &mut ItemFn, errors: &mut Errors) {
+fn drop_second_sse(func: &mut Func, errors: &mut Errors) {
     let is_sse = |attr: &syn::Attribute| {
         attr.path()
             .segments
@@ -264,7 +275,7 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
 }
 
 /// Checks the parts of the signature the runtime cannot call otherwise.
-fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
+fn check_signature(func: &Func, errors: &mut Errors) -> bool {
     let sig = &func.sig;
     let mut ok = true;
     let mut fail = |span: Span, message: &str| {
@@ -313,6 +324,28 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
     if let Some(variadic) = &sig.variadic {
         fail(variadic.span(), "an `#[sse]` handler cannot be variadic");
     }
+    if let syn::ReturnType::Type(_, ty) = &sig.output {
+        if let Type::Never(never) = &**ty {
+            fail(
+                never.span(),
+                "an `#[sse]` handler returns when its stream should end: return `()` or \
+                 `Result<(), E>` instead of `!` (a handler that streams for ever loops on its \
+                 sends, and `?` ends it when the client leaves)",
+            );
+        }
+    }
+    for arg in &sig.inputs {
+        if let FnArg::Typed(arg) = arg {
+            if let Type::ImplTrait(impl_trait) = &*arg.ty {
+                fail(
+                    impl_trait.impl_token.span,
+                    "an `#[sse]` handler's argument needs a concrete type: the server takes each \
+                     argument by its type; write the type itself, such as `Query<Filter>` or \
+                     your extractor's type",
+                );
+            }
+        }
+    }
     ok
 }
 
@@ -321,12 +354,27 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> bool {
 /// replaced by this route's, so the body still type-checks against the right
 /// one.
 fn classify_args(
-    func: &mut ItemFn,
+    func: &mut Func,
     session: &Ident,
     params: &[String],
     errors: &mut Errors,
-) -> Vec<Arg> {
+) -> (Vec<Arg>, bool) {
     let is_session = |ty: &Type| last_segment(ty).is_some_and(|seg| seg == session);
+    let mut ok = true;
+    // `&FeedSession`: the session is taken by value; read as if it were.
+    for arg in func.sig.inputs.iter_mut() {
+        let FnArg::Typed(typed) = arg else { continue };
+        if let Type::Reference(reference) = &*typed.ty {
+            if is_session(&reference.elem) {
+                errors.push(syn::Error::new(
+                    reference.and_token.span,
+                    format!("the session is taken by value: write `{session}`, without the `&`"),
+                ));
+                let span = typed.ty.span();
+                *typed.ty = syn::parse_quote_spanned!(span=> #session);
+            }
+        }
+    }
     let mut out = Vec::new();
     let mut found = func.sig.inputs.iter().filter(|arg| match arg {
         FnArg::Typed(typed) => is_session(&typed.ty),
@@ -359,7 +407,20 @@ fn classify_args(
         } else {
             match &*typed.pat {
                 Pat::Ident(ident) if params.contains(&ident.ident.to_string()) => {
-                    ArgKind::PathParam(ident.ident.to_string())
+                    let name = ident.ident.to_string();
+                    if let Some(extractor) = builtin_extractor(&typed.ty) {
+                        ok = false;
+                        errors.push(syn::Error::new(
+                            typed.ty.span(),
+                            format!(
+                                "`{name}` has the name of the path parameter `{{{name}}}`, so it \
+                                 is read from the path, but `{extractor}` is an extractor, not a \
+                                 path value: rename the argument (such as `{name}_id` for the \
+                                 path value, or another name for the `{extractor}`)"
+                            ),
+                        ));
+                    }
+                    ArgKind::PathParam(name)
                 }
                 _ => ArgKind::Extractor,
             }
@@ -377,7 +438,28 @@ fn classify_args(
             ),
         ));
     }
-    out
+    (out, ok)
+}
+
+/// The name an argument binds, if it is a plain name.
+fn arg_name(arg: &FnArg) -> Option<String> {
+    match arg {
+        FnArg::Typed(typed) => match &*typed.pat {
+            Pat::Ident(ident) => Some(ident.ident.to_string()),
+            _ => None,
+        },
+        FnArg::Receiver(_) => None,
+    }
+}
+
+/// The runtime's extractors, by the last segment of their type's path:
+/// never path values.
+fn builtin_extractor(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else { return None };
+    let name = path.path.segments.last()?.ident.to_string();
+    ["LastEventId", "Query", "State", "PeerAddr"]
+        .contains(&name.as_str())
+        .then_some(name)
 }
 
 fn last_segment(ty: &Type) -> Option<&Ident> {
@@ -392,7 +474,7 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
     }
 }
 
-fn looks_like_session(ty: &Type) -> bool {
+pub fn looks_like_session(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|ident| ident.to_string().ends_with("Session"))
 }
 
@@ -419,10 +501,13 @@ pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
     }
 }
 
-/// The route's serializer as the attribute names it. Which runtime item a
-/// built-in name stands for is the expansion's business.
+/// The route's serializer as the attribute names it.
 pub enum Serializer {
-    /// `Text` (also the default) or `Json`: the runtime's own.
+    /// No `serializer` key: the runtime's `Text`.
+    Default,
+    /// `Text` or `Json` as a bare name: what it means where the attribute
+    /// is (a serializer of the user's own by that name), or else the
+    /// runtime's.
     Builtin(Ident),
     /// Any other path: the user's own serializer type.
     User(syn::Path),
@@ -431,7 +516,7 @@ pub enum Serializer {
 impl Serializer {
     fn named(path: Option<syn::Path>) -> Self {
         match path {
-            None => Self::Builtin(Ident::new("Text", Span::call_site())),
+            None => Self::Default,
             Some(path) => match path.get_ident() {
                 Some(ident) if ident == "Json" || ident == "Text" => Self::Builtin(ident.clone()),
                 _ => Self::User(path),
@@ -442,6 +527,7 @@ impl Serializer {
     /// The name shown in generated docs.
     pub fn shown(&self) -> String {
         match self {
+            Self::Default => "Text".to_owned(),
             Self::Builtin(ident) => ident.to_string(),
             Self::User(path) => path
                 .segments

@@ -78,6 +78,12 @@ pub mod __private {
     pub use http::StatusCode;
 
     pub use crate::compression::Compression;
+
+    /// What a bare `serializer = Json` or `Text` falls back to, imported by a
+    /// glob that any item of the user's own by that name shadows.
+    pub mod serializers {
+        pub use crate::serializer::{Json, Text};
+    }
     pub use crate::extract::{FromRef, FromRequest};
     pub use crate::macro_support::{
         path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith, FixedEventName,
@@ -86,7 +92,7 @@ pub mod __private {
     pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions, StartFuture};
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
-    pub use crate::typed::{DeclaredEvents, DecodeEvent, EventOf, SessionOf};
+    pub use crate::typed::{DeclaredEvents, DecodeEvent, EventEnum, EventOf, SessionOf};
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
 }
 

@@ -44,7 +44,7 @@ use crate::session::Session;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an event type of the route `{R}`",
     label = "`{R}` does not declare `{Self}`",
-    note = "declare it in the route's attribute, `#[sse(..., events({Self}))]`, or send a raw `sse_runtime::Event` with `send_event`"
+    note = "declare its type in the route's attribute, `#[sse(..., events(MyType))]` (a named type: a struct, or an alias such as `type Note = &'static str;`), and send values of it, not references to them; or send a raw `sse_runtime::Event` with `send_event`"
 )]
 pub trait EventOf<R>: Send {
     /// The event name its sends write as `event:`; `None` for the default
@@ -106,6 +106,25 @@ pub trait DeclaredEvents {
 pub trait DecodeEvent<S>: Sized {
     /// `None` when `event` is not a declared name.
     fn decode_event(event: &str, data: &str) -> Option<Result<Self, DecodeError>>;
+}
+
+/// A value of the enum a route's attribute generates: which event it is.
+/// Implemented by `#[sse]`.
+///
+/// ```
+/// use sse_runtime::{sse, typed::EventEnum};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Tick { n: u32 }
+///
+/// #[sse("/ticks", serializer = Json, events(Tick = "tick"))]
+/// async fn ticks(session: TicksSession) {}
+///
+/// assert_eq!(TicksEvent::Tick(Tick { n: 1 }).event_name(), "tick");
+/// ```
+pub trait EventEnum {
+    /// The event's name on the wire (`message` for the unnamed type).
+    fn event_name(&self) -> &'static str;
 }
 
 /// The session of route `R`: what a [`Hub<R>`](crate::hub::Hub) serves into.

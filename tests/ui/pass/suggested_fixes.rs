@@ -54,3 +54,75 @@ mod paths {
         session.close();
     }
 }
+
+// What `session_by_reference`, `path_param_named_like_the_session`,
+// `path_param_named_like_an_extractor`, `send_reference`, `never_returns`,
+// `impl_trait_argument` and `on_trait_fn` suggest.
+mod arguments {
+    use sse_runtime::extract::{LastEventId, Query};
+    use sse_runtime::{sse, Event};
+
+    #[derive(serde::Serialize)]
+    pub struct Customer {
+        id: u32,
+    }
+
+    /// An alias names a type the attribute cannot: a reference.
+    pub type Note = &'static str;
+
+    #[sse("/customers", serializer = Json, events(Customer = "customer", Note = "note"))]
+    pub async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> {
+        let customer = Customer { id: 1 };
+        session.send(customer).await?;
+        session.send("a note").await?;
+        session.send_event(Event::new().data("raw")).await
+    }
+
+    #[sse("/events")]
+    pub async fn events(session: EventsSession) {
+        session.close();
+    }
+
+    #[sse("/streams/{id}")]
+    pub async fn streams(stream: StreamsSession, id: String) {
+        let _ = id;
+        stream.close();
+    }
+
+    #[sse("/feeds/{last_id}")]
+    pub async fn feeds(session: FeedsSession, last_id: String, last: LastEventId) {
+        let _ = (last_id, last);
+        session.close();
+    }
+
+    #[derive(serde::Deserialize)]
+    pub struct Filter {
+        #[allow(dead_code)]
+        level: Option<String>,
+    }
+
+    #[sse("/forever")]
+    pub async fn forever(session: ForeverSession, filter: Query<Filter>) -> Result<(), sse_runtime::Error> {
+        let _ = filter;
+        loop {
+            session.send("tick").await?;
+        }
+    }
+
+    pub trait Feeds {
+        fn greeting(&self) -> &'static str;
+    }
+
+    pub struct English;
+
+    impl Feeds for English {
+        fn greeting(&self) -> &'static str {
+            "hello"
+        }
+    }
+
+    #[sse("/greetings")]
+    pub async fn greetings(session: GreetingsSession) -> Result<(), sse_runtime::Error> {
+        session.send(English.greeting()).await
+    }
+}

@@ -1,0 +1,60 @@
+//! The function `#[sse]` marks, read without parsing its body: a body that
+//! does not parse yet (mid-typing `session.`) is handed to the compiler as
+//! it is, so its parse error is the only error and the route and session
+//! types still exist for the rest of the crate and the IDE.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Signature, Token, Visibility};
+
+/// An `fn` item: attributes, visibility, signature, and the body's tokens.
+pub struct Func {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    /// The body, braces included, unparsed.
+    pub body: TokenStream,
+}
+
+/// What the attribute was put on.
+pub enum Item {
+    /// A function with a body: a route.
+    Func(Func),
+    /// A function without one, as in a trait: its tokens, to emit as they
+    /// are, with the error.
+    Bodiless(Func),
+}
+
+impl Parse for Item {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        if input.peek(Token![;]) {
+            let semi: Token![;] = input.parse()?;
+            let body = quote::quote!(#semi);
+            return Ok(Item::Bodiless(Func {
+                attrs,
+                vis,
+                sig,
+                body,
+            }));
+        }
+        let body: TokenTree = input.parse()?;
+        match &body {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {}
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "expected the function's body",
+                ))
+            }
+        }
+        Ok(Item::Func(Func {
+            attrs,
+            vis,
+            sig,
+            body: body.into(),
+        }))
+    }
+}

@@ -1,0 +1,9 @@
+use sse_runtime::sse;
+
+#[sse("/feed")]
+async fn feed(session: FeedSession) -> ! {
+    let _ = session;
+    loop {}
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+trait Feeds {
+    #[sse("/feed")]
+    async fn feed(session: FeedSession);
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use sse_runtime::sse;
+
+#[sse("/streams/{session}")]
+async fn streams(session: StreamsSession) {
+    let _ = session;
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use sse_runtime::sse;
+
+#[derive(serde::Serialize)]
+struct Customer {
+    id: u32,
+}
+
+#[sse("/customers", serializer = Json, events(Customer = "customer"))]
+async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> {
+    let customer = Customer { id: 1 };
+    session.send(&customer).await
+}
+
+fn main() {}
