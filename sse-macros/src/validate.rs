@@ -481,7 +481,7 @@ pub fn looks_like_session(ty: &Type) -> bool {
 /// The runtime's path: `crate = "..."` parsed as a path, or `::sse_runtime`.
 /// A value that is not a path is one error, and the default stands in.
 pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
-    let default = || syn::parse_quote!(::sse_runtime);
+    let default = default_runtime_path;
     let Some(lit) = krate else {
         return default();
     };
@@ -498,6 +498,22 @@ pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
             ));
             default()
         }
+    }
+}
+
+/// Where the runtime is when the attribute does not say: under the name
+/// the crate being compiled gives the `sse-runtime` dependency in its
+/// manifest (`sse = { package = "sse-runtime" }` makes it `::sse`), read as
+/// serde's and tokio's macros do; `::sse_runtime` otherwise (the runtime
+/// names itself that way too, in its own tests and docs).
+fn default_runtime_path() -> syn::Path {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    match crate_name("sse-runtime") {
+        Ok(FoundCrate::Name(name)) if name != "sse_runtime" => {
+            let ident = Ident::new(&name, Span::call_site());
+            syn::parse_quote!(::#ident)
+        }
+        _ => syn::parse_quote!(::sse_runtime),
     }
 }
 
