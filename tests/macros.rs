@@ -281,11 +281,13 @@ async fn an_instrumented_handler_has_a_span_named_after_it() {
 
 /// A serializer of the user's own that happens to be called `Json`.
 mod own_json {
-    use sse_runtime::serializer::{DataWriter, SerializeError, Serializer};
+    use sse_runtime::serializer::{DataWriter, Format, SerializeError, Serializer};
     use sse_runtime::sse;
 
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Json;
+
+    impl Format for Json {}
 
     impl<T: std::fmt::Display> Serializer<T> for Json {
         fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {

@@ -86,8 +86,8 @@ pub mod __private {
     }
     pub use crate::extract::{FromRef, FromRequest};
     pub use crate::macro_support::{
-        path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith, FixedEventName,
-        SendDeclared,
+        assert_format, path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith,
+        FixedEventName, SendDeclared,
     };
     pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions, StartFuture};
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};

@@ -55,6 +55,14 @@ impl<R: 'static, T: EventOf<R>> Serializer<T> for Declared<R> {
     }
 }
 
+/// Compiles only for a serialization format: what `#[sse]` asks of the type
+/// its `serializer = ..` names, on that token, even if nothing is sent.
+///
+/// ```
+/// const _: () = sse_runtime::__private::assert_format::<sse_runtime::serializer::Json>();
+/// ```
+pub const fn assert_format<F: crate::serializer::Format>() {}
+
 /// Encodes `Self` with the serializer `S`; the code `#[sse]` generates calls
 /// it so that a declared type its serializer cannot encode is reported on that
 /// type in the attribute.

@@ -1,17 +1,19 @@
 //! Serializers: how a typed value becomes an event's data.
 //!
 //! [`Text`] writes a value's `Display` form and is the default; [`Json`]
-//! writes it with `serde_json`. A custom serializer implements
-//! [`Serializer<T>`] for the types it can encode, the way Ktor's
+//! writes it with `serde_json`. A custom serializer is a [`Format`] and
+//! implements [`Serializer<T>`] for the types it can encode, the way Ktor's
 //! `serialize = { typeInfo, it -> ... }` does:
 //!
 //! ```
 //! use std::fmt::Write;
-//! use sse_runtime::serializer::{DataWriter, SerializeError, Serializer};
+//! use sse_runtime::serializer::{DataWriter, Format, SerializeError, Serializer};
 //!
 //! /// Writes a list as comma-separated values.
 //! #[derive(Clone, Copy, Debug, Default)]
 //! struct Csv;
+//!
+//! impl Format for Csv {}
 //!
 //! impl<T: std::fmt::Display> Serializer<Vec<T>> for Csv {
 //!     fn serialize(&self, value: &Vec<T>, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
@@ -108,6 +110,8 @@ pub struct Text;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Json;
 
+impl Format for Text {}
+
 impl<T: fmt::Display + ?Sized> Serializer<T> for Text {
     fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
         fmt::Write::write_fmt(out, format_args!("{value}")).map_err(|_| {
@@ -115,6 +119,8 @@ impl<T: fmt::Display + ?Sized> Serializer<T> for Text {
         })
     }
 }
+
+impl Format for Json {}
 
 impl<T: serde::Serialize + ?Sized> Serializer<T> for Json {
     fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
@@ -137,6 +143,27 @@ impl<T: serde::de::DeserializeOwned> Decode<T> for Json {
         serde_json::from_str(data).map_err(DecodeError::new)
     }
 }
+
+/// A serialization format: what a route's `serializer = ..` names. Says
+/// nothing but that, so that naming a type that is not one
+/// (`serializer = Duration`) is an error on the attribute, even before
+/// anything is sent. A format used in an attribute is also `Default` (the
+/// route makes it with `Default::default()`) and a [`Serializer`] of the
+/// types it sends; a serializer only passed to
+/// [`Session::send_value`](crate::Session::send_value) needs neither.
+///
+/// ```
+/// use sse_runtime::serializer::Format;
+/// #[derive(Default)]
+/// struct Csv;
+/// impl Format for Csv {}
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a serializer",
+    label = "not a serialization format",
+    note = "use `serializer = Json` or `serializer = Text` (the default), or make your own: a `Default` type with `impl Format for {Self} {{}}` and `impl Serializer<T> for {Self}` for the types it encodes"
+)]
+pub trait Format: Send + Sync + 'static {}
 
 /// Where a [`Serializer`] writes: implements both [`std::fmt::Write`] and
 /// [`std::io::Write`], and appends straight into the session's outgoing buffer.
