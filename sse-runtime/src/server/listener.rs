@@ -34,6 +34,45 @@ pub trait Listener: Send + 'static {
         -> impl Future<Output = io::Result<(Self::Io, Option<SocketAddr>)>> + Send;
 }
 
+/// How many connections may wait to be accepted, by default: after a
+/// deploy every `EventSource` reconnects at once (browsers add no jitter to
+/// `retry`), and with the usual 1,024 the rest wait seconds for SYN
+/// retransmits. The kernel caps it at `net.core.somaxconn`.
+///
+/// ```
+/// assert_eq!(sse_runtime::server::DEFAULT_BACKLOG, 4096);
+/// ```
+pub const DEFAULT_BACKLOG: u32 = 4096;
+
+/// Binds a TCP listener on the first of `addr`'s addresses that binds, with
+/// a queue of `backlog` waiting connections.
+pub(super) async fn bind(
+    addr: impl tokio::net::ToSocketAddrs,
+    backlog: u32,
+) -> io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        // As std and tokio's own `bind` do on Unix: a restarted server can
+        // bind while the old connections are in TIME_WAIT.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
+            Ok(listener) => return Ok(listener),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        )
+    }))
+}
+
 impl Listener for tokio::net::TcpListener {
     type Io = tokio::net::TcpStream;
 
@@ -54,5 +93,39 @@ impl Listener for tokio::net::UnixListener {
     async fn accept(&mut self) -> io::Result<(Self::Io, Option<SocketAddr>)> {
         let (stream, _) = tokio::net::UnixListener::accept(self).await?;
         Ok((stream, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue length the kernel reports for a listening socket (`ss`
+    /// shows it as Send-Q), if `ss` is here.
+    fn queue_of(port: u16) -> Option<u32> {
+        let out = std::process::Command::new("ss")
+            .args(["-ltnH", &format!("sport = :{port}")])
+            .output()
+            .ok()?;
+        let text = String::from_utf8(out.stdout).ok()?;
+        text.split_whitespace().nth(2)?.parse().ok()
+    }
+
+    #[tokio::test]
+    async fn binds_with_the_backlog_asked_for() {
+        let listener = bind("127.0.0.1:0", 777).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if let Some(queue) = queue_of(port) {
+            let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+                .ok()
+                .and_then(|text| text.trim().parse().ok())
+                .unwrap_or(u32::MAX);
+            assert_eq!(queue, 777.min(cap));
+        }
+        // Rebinding the port at once works (SO_REUSEADDR), as a restart needs.
+        drop(listener);
+        let again = bind(("127.0.0.1", port), DEFAULT_BACKLOG).await.unwrap();
+        assert_eq!(again.local_addr().unwrap().port(), port);
+        assert!(bind("no-such-host.invalid:1", 1).await.is_err());
     }
 }

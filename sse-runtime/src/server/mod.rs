@@ -60,12 +60,12 @@ use bytes::Bytes;
 use http::Response;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::ToSocketAddrs;
 use tokio::sync::Semaphore;
 
 pub use signal::shutdown_signal;
 
-pub use self::listener::Listener;
+pub use self::listener::{Listener, DEFAULT_BACKLOG};
 pub use self::service::{HttpService, RequestBody};
 
 use self::service::{Dispatch, Normalize, Wrap};
@@ -125,6 +125,7 @@ struct Config {
     header_read_timeout: Duration,
     write_timeout: Option<Duration>,
     shutdown_deadline: Duration,
+    backlog: u32,
 }
 
 pub(super) type FallbackFn = dyn Fn(http::Request<RequestBody>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
@@ -165,6 +166,7 @@ impl Server {
                 header_read_timeout: Duration::from_secs(10),
                 write_timeout: Some(crate::router::DEFAULT_WRITE_TIMEOUT),
                 shutdown_deadline: Duration::from_secs(5),
+                backlog: listener::DEFAULT_BACKLOG,
             },
             fallback: None,
             layers: Vec::new(),
@@ -325,6 +327,22 @@ impl<S> Server<S> {
     /// ```
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = Some(connections);
+        self
+    }
+
+    /// How many connections may wait to be accepted on the listener
+    /// [`serve`](Self::serve) binds (default [`DEFAULT_BACKLOG`], 4,096; the
+    /// kernel caps it at `net.core.somaxconn`). After a deploy every client
+    /// reconnects at once; a short queue makes the late ones wait for SYN
+    /// retransmits (seconds). A listener given to
+    /// [`serve_on`](Self::serve_on) keeps its own.
+    ///
+    /// ```
+    /// let server = sse_runtime::Server::new().listen_backlog(16_384);
+    /// # drop(server);
+    /// ```
+    pub fn listen_backlog(mut self, backlog: u32) -> Self {
+        self.config.backlog = backlog;
         self
     }
 
@@ -612,8 +630,11 @@ impl<S> Server<S> {
     /// # }
     /// ```
     pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let backlog = self.config.backlog;
         let (running, shutdown) = self.build()?;
-        let listener = TcpListener::bind(addr).await.map_err(ServeError::Bind)?;
+        let listener = listener::bind(addr, backlog)
+            .await
+            .map_err(ServeError::Bind)?;
         running.run(listener, shutdown).await;
         Ok(())
     }
