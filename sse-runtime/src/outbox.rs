@@ -59,10 +59,37 @@ struct State {
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The supervisor waiting for the body to go.
     gone_waker: Option<Waker>,
+    /// Why the stream ended, as first known: what its end is logged with.
+    end_reason: Option<EndReason>,
     /// A heartbeat set by the session, waiting for the body to take it.
     new_heartbeat: Option<Option<Heartbeat>>,
     /// A feed attached by the session, waiting for the body to take it.
     feed: Option<Box<dyn Feed>>,
+}
+
+/// Why a stream ended, as its end is logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EndReason {
+    /// The handler returned (or called `close`).
+    HandlerReturned,
+    /// The connection went: the client left, or the stream was written out
+    /// and closed.
+    ClientLeft,
+    /// The connection took nothing of it for the write timeout.
+    WriteTimeout,
+    /// A hub subscriber fell too far behind and was closed.
+    SlowConsumer,
+}
+
+impl EndReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EndReason::HandlerReturned => "handler returned",
+            EndReason::ClientLeft => "client left",
+            EndReason::WriteTimeout => "write timeout",
+            EndReason::SlowConsumer => "slow consumer",
+        }
+    }
 }
 
 /// Frames the response body pulls itself, in the connection's task, after
@@ -93,6 +120,7 @@ impl Outbox {
                 send_wakers: Vec::new(),
                 stalled: None,
                 gone_waker: None,
+                end_reason: None,
                 new_heartbeat: None,
                 feed: None,
             }),
@@ -139,6 +167,7 @@ impl Outbox {
                     tracing::debug!(
                         "the connection took nothing of the stream for the write timeout; closing it"
                     );
+                    self.note_end(EndReason::WriteTimeout);
                     self.end();
                     self.wake_sends();
                     return Poll::Ready(Err(Error::Closed));
@@ -183,11 +212,22 @@ impl Outbox {
         wakers.into_iter().for_each(Waker::wake);
     }
 
+    /// Records why the stream ends, unless a reason is known already.
+    pub(crate) fn note_end(&self, reason: EndReason) {
+        self.lock().end_reason.get_or_insert(reason);
+    }
+
+    /// Why the stream ended, as first known.
+    pub(crate) fn end_reason(&self) -> Option<EndReason> {
+        self.lock().end_reason
+    }
+
     /// Ends the stream: what is buffered is still written, then the body ends.
     pub(crate) fn end(&self) {
         let waker = {
             let mut state = self.lock();
             state.ended = true;
+            state.end_reason.get_or_insert(EndReason::HandlerReturned);
             state.body_waker.take()
         };
         if let Some(waker) = waker {
@@ -250,6 +290,7 @@ impl Outbox {
     fn detach(&self) {
         let (wakers, gone, feed) = {
             let mut state = self.lock();
+            state.end_reason.get_or_insert(EndReason::ClientLeft);
             state.ended = true;
             state.body_gone = true;
             state.buf = BytesMut::new();

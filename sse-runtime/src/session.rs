@@ -107,6 +107,11 @@ impl Session {
         self.outbox.attach(feed);
     }
 
+    /// Records why the stream ends, for its log line, unless known already.
+    pub(crate) fn note_end(&self, reason: crate::outbox::EndReason) {
+        self.outbox.note_end(reason);
+    }
+
     /// The request that opened this stream.
     ///
     /// ```no_run

@@ -706,6 +706,7 @@ impl<B: Backplane> UntypedSubscription<B> {
             ended = ended => ended.unwrap_or(Ended::ClientLeft),
         };
         if ended == Ended::Lagged {
+            session.note_end(crate::outbox::EndReason::SlowConsumer);
             session.close();
         }
         Ok(ended)

@@ -5,9 +5,11 @@
 //! path hands the decision on when hyper writes the answer.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 
 use http::request::Parts;
 use http::{Method, Response};
+use tracing::Instrument as _;
 
 #[cfg(doc)]
 use super::body::not_found;
@@ -65,13 +67,44 @@ impl Inner {
         }
     }
 
-    /// Runs the route's extractors and starts its handler; a refused request
-    /// starts nothing.
+    /// Runs the route's extractors and starts its handler, in the stream's
+    /// span; a refused request starts nothing.
     async fn open_stream(
         &self,
         matched: Matched<'_>,
         parts: Parts,
         peer: Option<SocketAddr>,
+    ) -> Result<StreamBody, Rejection> {
+        let number = self.streams.fetch_add(1, Ordering::Relaxed) + 1;
+        let span = tracing::info_span!(
+            "sse_stream",
+            route = %matched.route.pattern,
+            path = parts.uri.path(),
+            peer = ?peer,
+            stream = number,
+        );
+        let opened = self
+            .start_stream(matched, parts, peer, span.clone())
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        match &opened {
+            Ok(_) => tracing::debug!("stream opened"),
+            Err(rejection) => tracing::info!(
+                status = rejection.status().as_u16(),
+                reason = rejection.message(),
+                "stream refused"
+            ),
+        }
+        opened
+    }
+
+    async fn start_stream(
+        &self,
+        matched: Matched<'_>,
+        parts: Parts,
+        peer: Option<SocketAddr>,
+        span: tracing::Span,
     ) -> Result<StreamBody, Rejection> {
         let Matched { route, params } = matched;
         if !last_event_id_is_readable(&parts.headers) {
@@ -93,8 +126,8 @@ impl Inner {
         self.shutdown.tasks.spawn(supervise(
             running,
             outbox.clone(),
-            route.pattern.clone(),
-            self.shutdown.force.clone(),
+            span,
+            &self.shutdown,
             self.handler_grace,
         ));
         let body = StreamBody::new(outbox, route.heartbeat.clone());

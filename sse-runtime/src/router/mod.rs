@@ -127,6 +127,8 @@ pub(crate) struct Inner {
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) handler_grace: Duration,
     pub(crate) shutdown: Shutdown,
+    /// Numbers the streams, for their spans.
+    pub(crate) streams: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Router {
@@ -468,6 +470,7 @@ impl<S> RouterBuilder<S> {
             write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
             shutdown: Shutdown::default(),
+            streams: std::sync::atomic::AtomicU64::new(0),
         };
         Ok(Router {
             inner: Arc::new(inner),

@@ -20,7 +20,8 @@ use std::time::Duration;
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::outbox::Outbox;
+use super::shutdown::Shutdown;
+use crate::outbox::{EndReason, Outbox};
 use crate::route::HandlerFuture;
 
 /// How a handler's run ended.
@@ -43,27 +44,32 @@ pin_project_lite::pin_project! {
         // Made only once the body is gone: almost no handler needs it.
         abandoned: Option<Pin<Box<Sleep>>>,
         outbox: Arc<Outbox>,
-        route: Arc<str>,
+        // The stream's span: entered while the handler runs, so that its
+        // own logs carry the route, path, peer and stream number.
+        span: tracing::Span,
+        // Cancelled once shutdown begins: a stream ended by it says so.
+        draining: CancellationToken,
         grace: Duration,
     }
 }
 
-/// Supervises `running`, the handler of `route` writing into `outbox`:
-/// cancelled by `force` (the shutdown deadline), or `grace` after the
-/// stream's body is gone.
+/// Supervises `running`, the handler writing into `outbox`, in `span`:
+/// cancelled at `shutdown`'s deadline, or `grace` after the stream's body
+/// is gone.
 pub(super) fn supervise(
     running: HandlerFuture,
     outbox: Arc<Outbox>,
-    route: Arc<str>,
-    force: CancellationToken,
+    span: tracing::Span,
+    shutdown: &Shutdown,
     grace: Duration,
 ) -> Supervised {
     Supervised {
         running: Some(running),
-        deadline: force.cancelled_owned(),
+        deadline: shutdown.force.clone().cancelled_owned(),
         abandoned: None,
         outbox,
-        route,
+        span,
+        draining: shutdown.drain.clone(),
         grace,
     }
 }
@@ -72,6 +78,7 @@ impl Supervised {
     fn poll_outcome(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
         let this = self.project();
         if let Some(running) = this.running {
+            let _entered = this.span.enter();
             match std::panic::catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx))) {
                 Ok(Poll::Pending) => {}
                 Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Returned(Ok(output))),
@@ -91,6 +98,17 @@ impl Supervised {
     }
 }
 
+/// Why a stream whose handler returned ended: what the stream knew first
+/// (the client left, a write timeout, a slow consumer), else shutdown if it
+/// had begun, else the handler's own choice.
+fn reason(outbox: &Outbox, draining: &CancellationToken) -> &'static str {
+    match outbox.end_reason() {
+        Some(reason) => reason.as_str(),
+        None if draining.is_cancelled() => "shutdown",
+        None => EndReason::HandlerReturned.as_str(),
+    }
+}
+
 impl Future for Supervised {
     type Output = ();
 
@@ -99,28 +117,33 @@ impl Future for Supervised {
             return Poll::Pending;
         };
         let this = self.project();
-        // Dropped first: a cancelled handler's drop guards run before its
-        // stream is ended.
+        // Dropped first (in the span, for its drop guards' logs): a
+        // cancelled handler's drop guards run before its stream is ended.
+        let _entered = this.span.enter();
         *this.running = None;
-        let route = &**this.route;
-        match outcome {
-            Outcome::Returned(Ok(Ok(()))) => {}
+        let reason = match outcome {
+            Outcome::Returned(Ok(Ok(()))) => reason(this.outbox, this.draining),
             Outcome::Returned(Ok(Err(error))) => {
                 let error: &dyn std::error::Error = &*error;
-                tracing::error!(route, error, "SSE handler failed");
+                tracing::error!(error, "SSE handler failed");
+                "handler failed"
             }
             Outcome::Returned(Err(panic)) => {
                 let message = panic_message(panic.as_ref());
-                tracing::error!(route, panic = message, "SSE handler panicked");
+                tracing::error!(panic = message, "SSE handler panicked");
+                "handler panicked"
             }
             Outcome::Abandoned => {
                 let grace = *this.grace;
-                tracing::debug!(route, ?grace, "SSE handler cancelled: its client was gone");
+                tracing::debug!(?grace, "SSE handler cancelled: its client was gone");
+                "client left"
             }
             Outcome::Deadline => {
-                tracing::debug!(route, "SSE handler stopped at the shutdown deadline")
+                tracing::debug!("SSE handler stopped at the shutdown deadline");
+                "shutdown deadline"
             }
-        }
+        };
+        tracing::debug!(reason, "stream ended");
         this.outbox.end();
         Poll::Ready(())
     }
