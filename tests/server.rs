@@ -692,3 +692,57 @@ async fn a_stream_outlives_the_header_timeout() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn retry_jitter_spreads_each_streams_retry_over_the_range() {
+    async fn quiet(session: Session) {
+        session.closed().await;
+    }
+    let server = Server::new()
+        .retry(Duration::from_millis(1000))
+        .retry_jitter(Duration::from_millis(1000))
+        .route(handler(quiet).at("/spread"))
+        .route(
+            handler(quiet)
+                .options(RouteOptions::new().retry(Duration::from_millis(50)))
+                .at("/short"),
+        );
+    let server = start(server).await;
+    let mut retries = Vec::new();
+    for _ in 0..40 {
+        let mut stream = open(server.addr, "/spread").await;
+        let block = stream.next_block().await.unwrap();
+        let ms: u64 = block
+            .strip_prefix("retry: ")
+            .and_then(|rest| rest.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{block:?}"));
+        retries.push(ms);
+    }
+    assert!(
+        retries.iter().all(|ms| (1000..=2000).contains(ms)),
+        "{retries:?}"
+    );
+    retries.sort_unstable();
+    retries.dedup();
+    assert!(
+        retries.len() >= 20,
+        "spread over {} values only",
+        retries.len()
+    );
+    // A route's own retry is spread too.
+    let mut stream = open(server.addr, "/short").await;
+    let block = stream.next_block().await.unwrap();
+    let ms: u64 = block["retry: ".len()..].trim().parse().unwrap();
+    assert!((50..=1050).contains(&ms), "{ms}");
+    server.stop().await;
+
+    // A retry that the jitter would push past what clients can wait is
+    // refused when the server starts.
+    let too_long = Server::new()
+        .retry(sse_runtime::event::MAX_RETRY)
+        .retry_jitter(Duration::from_secs(1))
+        .route(handler(quiet).at("/x"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = too_long.serve_on(listener).await.unwrap_err();
+    assert!(matches!(err, ServeError::Route { .. }), "{err}");
+}

@@ -84,7 +84,7 @@ impl Inner {
             stream = number,
         );
         let opened = self
-            .start_stream(matched, parts, peer, span.clone())
+            .start_stream(matched, parts, peer, number, span.clone())
             .instrument(span.clone())
             .await;
         let _entered = span.enter();
@@ -104,6 +104,7 @@ impl Inner {
         matched: Matched<'_>,
         parts: Parts,
         peer: Option<SocketAddr>,
+        number: u64,
         span: tracing::Span,
     ) -> Result<StreamBody, Rejection> {
         let Matched { route, params } = matched;
@@ -120,7 +121,7 @@ impl Inner {
             self.shutdown.drain.child_token(),
             self.max_buffered,
             self.write_timeout,
-            route.preamble.as_ref(),
+            route.preamble.for_stream(number).as_ref(),
         );
         let running = route.route.start(Session::new(outbox.clone())).await?;
         self.shutdown.tasks.spawn(supervise(

@@ -153,6 +153,7 @@ impl Router {
             mounts: Vec::new(),
             heartbeat: Some(Heartbeat::default()),
             retry: None,
+            retry_jitter: None,
             max_buffered: DEFAULT_MAX_BUFFERED,
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             compression: Compression::Off,
@@ -231,6 +232,7 @@ pub struct RouterBuilder<S = ()> {
     mounts: Vec<Mount>,
     heartbeat: Option<Heartbeat>,
     retry: Option<Duration>,
+    retry_jitter: Option<Duration>,
     max_buffered: usize,
     write_timeout: Option<Duration>,
     handler_grace: Duration,
@@ -322,6 +324,7 @@ impl<S> RouterBuilder<S> {
             mounts: self.mounts,
             heartbeat: self.heartbeat,
             retry: self.retry,
+            retry_jitter: self.retry_jitter,
             max_buffered: self.max_buffered,
             write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
@@ -364,6 +367,24 @@ impl<S> RouterBuilder<S> {
     /// ```
     pub fn retry(mut self, retry: Duration) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// Spreads each stream's initial `retry:` (the route's or the server's)
+    /// over `retry ..= retry + jitter`, chosen per stream. Browsers wait
+    /// exactly the `retry` they were sent and add no jitter of their own,
+    /// so after a deploy every client comes back in the same instant; with
+    /// a spread, the next storm spreads itself. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::Router::builder()
+    ///     .retry(Duration::from_secs(2))
+    ///     .retry_jitter(Duration::from_secs(3)); // each stream: 2 to 5 s
+    /// # let _ = builder;
+    /// ```
+    pub fn retry_jitter(mut self, jitter: Duration) -> Self {
+        self.retry_jitter = Some(jitter);
         self
     }
 
@@ -462,6 +483,7 @@ impl<S> RouterBuilder<S> {
             self.mounts,
             self.heartbeat.as_ref(),
             self.retry,
+            self.retry_jitter,
             self.compression,
         )?;
         let inner = Inner {

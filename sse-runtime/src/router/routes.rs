@@ -47,9 +47,47 @@ pub(crate) struct CompiledRoute {
     pub(crate) pattern: Arc<str>,
     pub(crate) route: Box<dyn Endpoint>,
     pub(crate) heartbeat: Option<Heartbeat>,
-    /// The `retry:` line every stream starts with, encoded once.
-    pub(crate) preamble: Option<Bytes>,
+    /// The `retry:` line streams start with.
+    pub(crate) preamble: Preamble,
     pub(crate) compression: Compression,
+}
+
+/// The `retry:` a route's streams start with: none, the same for every
+/// stream (encoded once), or spread over a range per stream.
+pub(crate) enum Preamble {
+    None,
+    Fixed(Bytes),
+    /// `base` plus up to `spread_ms`, chosen per stream.
+    Jittered {
+        base: Duration,
+        spread_ms: u64,
+    },
+}
+
+impl Preamble {
+    /// The preamble of stream number `stream`.
+    pub(crate) fn for_stream(&self, stream: u64) -> Option<Bytes> {
+        match self {
+            Preamble::None => None,
+            Preamble::Fixed(bytes) => Some(bytes.clone()),
+            Preamble::Jittered { base, spread_ms } => {
+                let extra = spread(stream) % (spread_ms + 1);
+                let retry = *base + Duration::from_millis(extra);
+                // Checked at build for the longest value.
+                Event::new().retry(retry).to_bytes().ok()
+            }
+        }
+    }
+}
+
+/// A well-mixed number for `n`: SipHash under this process's random keys,
+/// so streams opened together get unrelated delays (no random-number crate
+/// needed for a jitter).
+fn spread(n: u64) -> u64 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default).hash_one(n)
 }
 
 /// What a path matched: the route and its percent-decoded parameters.
@@ -71,6 +109,7 @@ impl RouteTable {
         mounts: Vec<Mount>,
         heartbeat: Option<&Heartbeat>,
         retry: Option<Duration>,
+        jitter: Option<Duration>,
         compression: Compression,
     ) -> Result<Self, ServeError> {
         let mut router = matchit::Router::new();
@@ -88,14 +127,23 @@ impl RouteTable {
                 .map_err(|err| invalid(RouteError::from_insert(err)))?;
             let options = route.options();
             let heartbeat = options.heartbeat.unwrap_or_else(|| heartbeat.cloned());
-            let preamble = match options.retry.or(retry) {
-                Some(retry) => Some(
-                    Event::new()
-                        .retry(retry)
+            let preamble = match (options.retry.or(retry), jitter) {
+                (None, _) => Preamble::None,
+                (Some(retry), jitter) => {
+                    // The longest it can be must be sendable.
+                    let longest = retry.saturating_add(jitter.unwrap_or_default());
+                    let fixed = Event::new()
+                        .retry(longest)
                         .to_bytes()
-                        .map_err(|err| invalid(RouteError::Retry(err)))?,
-                ),
-                None => None,
+                        .map_err(|err| invalid(RouteError::Retry(err)))?;
+                    match jitter {
+                        Some(jitter) if !jitter.is_zero() => Preamble::Jittered {
+                            base: retry,
+                            spread_ms: jitter.as_millis() as u64,
+                        },
+                        _ => Preamble::Fixed(fixed),
+                    }
+                }
             };
             routes.push(CompiledRoute {
                 pattern: path.into(),

@@ -299,6 +299,25 @@ impl<S> Server<S> {
         }
     }
 
+    /// Spreads each stream's initial `retry:` over `retry ..= retry +
+    /// jitter`, chosen per stream, so that clients that lose their
+    /// connections together (a deploy) do not all come back in the same
+    /// instant; see [`RouterBuilder::retry_jitter`](crate::router::RouterBuilder::retry_jitter).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let server = sse_runtime::Server::new()
+    ///     .retry(Duration::from_secs(2))
+    ///     .retry_jitter(Duration::from_secs(3));
+    /// # drop(server);
+    /// ```
+    pub fn retry_jitter(self, jitter: Duration) -> Self {
+        Self {
+            router: self.router.retry_jitter(jitter),
+            ..self
+        }
+    }
+
     /// How many bytes of encoded events a session may buffer before a send
     /// waits for the connection (default 64 KiB). A single larger event is
     /// still accepted when the buffer is empty.
