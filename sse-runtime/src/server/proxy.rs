@@ -180,20 +180,8 @@ fn forwarded_client(
 /// of `X-Forwarded-For`, left to right (`None` for a hop that is not an
 /// address).
 fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<SocketAddr>> {
-    let forwarded: Vec<_> = headers.get_all(http::header::FORWARDED).iter().collect();
-    if !forwarded.is_empty() {
-        return forwarded
-            .into_iter()
-            .flat_map(|value| value.to_str().unwrap_or("").split(','))
-            .filter_map(|element| {
-                element.split(';').find_map(|pair| {
-                    let (name, value) = pair.split_once('=')?;
-                    name.trim()
-                        .eq_ignore_ascii_case("for")
-                        .then(|| node(value.trim().trim_matches('"')))
-                })
-            })
-            .collect();
+    if headers.contains_key(http::header::FORWARDED) {
+        return forwarded_params(headers, "for").map(node).collect();
     }
     headers
         .get_all("x-forwarded-for")
@@ -201,6 +189,27 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<SocketAddr>> {
         .flat_map(|value| value.to_str().unwrap_or("").split(','))
         .map(|hop| node(hop.trim()))
         .collect()
+}
+
+/// The values of `param` (`for`, `proto`, ...) in the elements of every
+/// `Forwarded` header, in order, unquoted; an element without it gives
+/// nothing.
+fn forwarded_params<'a>(
+    headers: &'a HeaderMap,
+    param: &'a str,
+) -> impl DoubleEndedIterator<Item = &'a str> + 'a {
+    headers
+        .get_all(http::header::FORWARDED)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("").split(','))
+        .filter_map(move |element| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case(param)
+                    .then(|| value.trim().trim_matches('"'))
+            })
+        })
 }
 
 /// A node of a forwarded header: `192.0.2.1`, `192.0.2.1:4711`,
@@ -220,28 +229,16 @@ fn node(text: &str) -> Option<SocketAddr> {
 /// `proto=` of the last `Forwarded` element that has one, else the last
 /// `X-Forwarded-Proto`.
 fn forwarded_scheme(headers: &HeaderMap) -> Option<Scheme> {
-    let from_forwarded = headers
-        .get_all(http::header::FORWARDED)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or("").split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("proto")
-                    .then(|| value.trim().trim_matches('"').to_owned())
-            })
-        })
-        .next_back();
-    let proto = from_forwarded.or_else(|| {
+    let proto = forwarded_params(headers, "proto").next_back().or_else(|| {
         let value = headers.get_all("x-forwarded-proto").iter().next_back()?;
-        let last = value.to_str().ok()?.rsplit(',').next()?;
-        Some(last.trim().to_owned())
+        Some(value.to_str().ok()?.rsplit(',').next()?.trim())
     })?;
-    match proto.to_ascii_lowercase().as_str() {
-        "https" => Some(Scheme::Https),
-        "http" => Some(Scheme::Http),
-        _ => None,
+    if proto.eq_ignore_ascii_case("https") {
+        Some(Scheme::Https)
+    } else if proto.eq_ignore_ascii_case("http") {
+        Some(Scheme::Http)
+    } else {
+        None
     }
 }
 
