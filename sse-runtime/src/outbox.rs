@@ -167,9 +167,7 @@ impl Outbox {
                     tracing::debug!(
                         "the connection took nothing of the stream for the write timeout; closing it"
                     );
-                    self.note_end(EndReason::WriteTimeout);
-                    self.end();
-                    self.wake_sends();
+                    self.end_because(EndReason::WriteTimeout);
                     return Poll::Ready(Err(Error::Closed));
                 }
             }
@@ -207,11 +205,6 @@ impl Outbox {
         Poll::Ready(Ok(()))
     }
 
-    fn wake_sends(&self) {
-        let wakers = std::mem::take(&mut self.lock().send_wakers);
-        wakers.into_iter().for_each(Waker::wake);
-    }
-
     /// Records why the stream ends, unless a reason is known already.
     pub(crate) fn note_end(&self, reason: EndReason) {
         self.lock().end_reason.get_or_insert(reason);
@@ -224,15 +217,23 @@ impl Outbox {
 
     /// Ends the stream: what is buffered is still written, then the body ends.
     pub(crate) fn end(&self) {
-        let waker = {
+        self.end_because(EndReason::HandlerReturned);
+    }
+
+    /// Ends the stream for `reason` (unless an earlier one is known): the
+    /// body writes what is buffered and ends, and sends still waiting for
+    /// room fail now instead of when the body next takes the buffer.
+    fn end_because(&self, reason: EndReason) {
+        let (body, sends) = {
             let mut state = self.lock();
             state.ended = true;
-            state.end_reason.get_or_insert(EndReason::HandlerReturned);
-            state.body_waker.take()
+            state.end_reason.get_or_insert(reason);
+            (
+                state.body_waker.take(),
+                std::mem::take(&mut state.send_wakers),
+            )
         };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        body.into_iter().chain(sends).for_each(Waker::wake);
         self.closed.cancel();
     }
 

@@ -127,6 +127,7 @@ impl Inner {
         self.shutdown.tasks.spawn(supervise(
             running,
             outbox.clone(),
+            route.pattern.clone(),
             span,
             &self.shutdown,
             self.handler_grace,

@@ -47,18 +47,23 @@ pin_project_lite::pin_project! {
         // The stream's span: entered while the handler runs, so that its
         // own logs carry the route, path, peer and stream number.
         span: tracing::Span,
+        // Named in the error and panic events as well: a subscriber that
+        // keeps only warnings and errors has no info-level span to read it
+        // from.
+        route: Arc<str>,
         // Cancelled once shutdown begins: a stream ended by it says so.
         draining: CancellationToken,
         grace: Duration,
     }
 }
 
-/// Supervises `running`, the handler writing into `outbox`, in `span`:
-/// cancelled at `shutdown`'s deadline, or `grace` after the stream's body
-/// is gone.
+/// Supervises `running`, the handler of `route` writing into `outbox`, in
+/// `span`: cancelled at `shutdown`'s deadline, or `grace` after the
+/// stream's body is gone.
 pub(super) fn supervise(
     running: HandlerFuture,
     outbox: Arc<Outbox>,
+    route: Arc<str>,
     span: tracing::Span,
     shutdown: &Shutdown,
     grace: Duration,
@@ -69,6 +74,7 @@ pub(super) fn supervise(
         abandoned: None,
         outbox,
         span,
+        route,
         draining: shutdown.drain.clone(),
         grace,
     }
@@ -125,12 +131,14 @@ impl Future for Supervised {
             Outcome::Returned(Ok(Ok(()))) => reason(this.outbox, this.draining),
             Outcome::Returned(Ok(Err(error))) => {
                 let error: &dyn std::error::Error = &*error;
-                tracing::error!(error, "SSE handler failed");
+                let route = &**this.route;
+                tracing::error!(route, error, "SSE handler failed");
                 "handler failed"
             }
             Outcome::Returned(Err(panic)) => {
                 let message = panic_message(panic.as_ref());
-                tracing::error!(panic = message, "SSE handler panicked");
+                let route = &**this.route;
+                tracing::error!(route, panic = message, "SSE handler panicked");
                 "handler panicked"
             }
             Outcome::Abandoned => {
