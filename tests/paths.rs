@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use sse_runtime::route::handler;
 use sse_runtime::{Event, Heartbeat, Server, Session};
 use support::http::{open_on, start_on, Via};
+use support::routes::flood_at;
 use tokio::sync::mpsc;
 
 /// The page a keep-alive connection asks for before its stream.
@@ -227,24 +228,10 @@ async fn a_handler_that_ignores_its_session_is_cancelled_after_its_client_left()
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_after_the_write_timeout_on_every_path() {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let route = handler(move |session: Session| {
-        let tx = tx.clone();
-        async move {
-            // Sends until the stream is closed: the connection (or, over
-            // HTTP/2, the stream's window) fills, then sends wait for room
-            // that never comes, until the write timeout ends the stream.
-            let chunk = "x".repeat(16 * 1024);
-            let mut sent = 0usize;
-            while session.send(Event::new().data(chunk.clone())).await.is_ok() {
-                sent += 1;
-            }
-            let _ = tx.send(sent);
-        }
-    });
     for via in Via::ALL.into_iter().chain(Via::TLS) {
         let server = Server::new()
             .write_timeout(Duration::from_millis(300))
-            .route(route.clone().at("/flood"))
+            .route(flood_at("/flood", tx.clone()))
             .fallback(page);
         let server = start_on(via.is_tls(), server).await;
         let opened = open_on(via, server.addr, "/", "/flood", &[]).await; // never read

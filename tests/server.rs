@@ -9,6 +9,7 @@ use sse_runtime::route::{handler, Rejection, RouteOptions};
 use sse_runtime::serializer::Json;
 use sse_runtime::{Event, Heartbeat, Route, ServeError, Server, Session};
 use support::http::{get, open, request, request_h2, start, text, EventStream};
+use support::routes::flood_at;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -447,22 +448,9 @@ async fn handler_errors_and_panics_close_only_their_own_stream() {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let route = handler(move |session: Session| {
-        let tx = tx.clone();
-        async move {
-            // Sends until the connection is gone: the socket fills, then sends
-            // wait for room that never comes, until the timeout closes it.
-            let chunk = "x".repeat(16 * 1024);
-            let mut sent = 0usize;
-            while session.send(Event::new().data(chunk.clone())).await.is_ok() {
-                sent += 1;
-            }
-            let _ = tx.send(sent);
-        }
-    });
     let server = Server::new()
         .write_timeout(Duration::from_millis(300))
-        .route(route.at("/flood"));
+        .route(flood_at("/flood", tx));
     let server = start(server).await;
     // HTTP/1.1 takes the fast path, HTTP/1.0 goes through hyper.
     for version in ["1.1", "1.0"] {

@@ -4,6 +4,7 @@
 pub mod example;
 pub mod http;
 pub mod parser;
+pub mod routes;
 pub mod tls;
 
 use std::path::Path;
