@@ -172,11 +172,16 @@ impl EventStream {
         }
     }
 
+    /// Expects the next block to be `want`, within 2 s.
+    pub async fn expect_block(&mut self, want: &str, context: &str) {
+        let block = self.next_block_within(Duration::from_secs(2)).await;
+        assert_eq!(block.as_deref(), Some(want), "{context}");
+    }
+
     /// Expects `count` heartbeats (empty comments), each within 2 s.
     pub async fn expect_heartbeats(&mut self, count: usize, context: &str) {
         for _ in 0..count {
-            let block = self.next_block_within(Duration::from_secs(2)).await;
-            assert_eq!(block.as_deref(), Some(":\n\n"), "{context}");
+            self.expect_block(":\n\n", context).await;
         }
     }
 
