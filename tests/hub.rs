@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use sse_runtime::client::{EventSource, Message};
 use sse_runtime::extract::{Query, State};
-use sse_runtime::hub::{Hub, Lagging, HISTORY_LOST};
+use sse_runtime::hub::{Hub, Lagging, MemoryBackplane, HISTORY_LOST};
 use sse_runtime::{sse, Server};
 use support::http::{start, TestServer};
 use tokio::io::AsyncReadExt;
@@ -129,7 +129,7 @@ async fn a_stale_last_event_id_gets_the_history_lost_signal_then_what_is_kept() 
     for n in 1..=10 {
         ids.push(hub.publish(tick(0, n)).await.unwrap());
     }
-    assert_eq!(hub.backplane().retained(""), 5);
+    assert_eq!(hub.backplane::<MemoryBackplane>().unwrap().retained(""), 5);
 
     // Event 2 left the history: signal, then 6..=10.
     let mut events = EventSource::builder(server.url("/feed"))
@@ -196,8 +196,13 @@ async fn topics_are_separate_and_filters_apply_per_subscriber() {
     assert_eq!(next(&mut alerts).await.data, r#"{"text":"fire"}"#);
     assert_eq!(decode(&next(&mut lobby).await), tick(0, 1));
     // Topics number their events separately.
-    assert_eq!(hub.backplane().retained("room-1"), 2);
-    assert_eq!(hub.backplane().retained(""), 1);
+    assert_eq!(
+        hub.backplane::<MemoryBackplane>()
+            .unwrap()
+            .retained("room-1"),
+        2
+    );
+    assert_eq!(hub.backplane::<MemoryBackplane>().unwrap().retained(""), 1);
     server.stop().await;
 }
 
@@ -291,7 +296,7 @@ async fn a_stalled_subscriber_is_closed_and_slows_no_one() {
         let mut event = tick(0, n);
         event.pad.clone_from(&pad);
         hub.publish(event).await.unwrap();
-        assert!(hub.backplane().retained("") <= HISTORY);
+        assert!(hub.backplane::<MemoryBackplane>().unwrap().retained("") <= HISTORY);
         if n % 20 == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }

@@ -512,6 +512,24 @@ impl EventBody {
         &self.bytes
     }
 
+    /// The data as an `EventSource` hands it to a listener: its lines
+    /// joined by `\n`. What a backplane that stores events elsewhere keeps,
+    /// to rebuild the body with [`text`](Self::text).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn data(&self) -> String {
+        let lines = &self.bytes[self.id_at()..];
+        // Written from `&str`s: `data: <line>\n` for each line.
+        let text = std::str::from_utf8(lines).unwrap_or_default();
+        let mut data = String::with_capacity(text.len());
+        for (n, line) in text.split_terminator('\n').enumerate() {
+            if n > 0 {
+                data.push('\n');
+            }
+            data.push_str(line.strip_prefix("data: ").unwrap_or(line));
+        }
+        data
+    }
+
     /// Where the `id:` line goes: after the `event:` line, so that every
     /// event has the one field order.
     fn id_at(&self) -> usize {
@@ -798,6 +816,16 @@ mod tests {
         assert_eq!(line_break_growth(b"a\n\rb", 7), 12);
         assert_eq!(line_break_growth(b"\r\r\n", 7), 11);
         assert_eq!(line_break_growth(b"", 7), 0);
+    }
+
+    #[test]
+    fn a_bodys_data_is_its_lines_joined() {
+        for data in ["", "x", "a\nb", "\n\nc\n", "a\r\nb\rc"] {
+            let body = EventBody::text(Some("n"), data).unwrap();
+            let rebuilt = EventBody::text(Some("n"), &body.data()).unwrap();
+            assert_eq!(rebuilt, body, "{data:?}");
+        }
+        assert_eq!(EventBody::text(None, "a\r\nb").unwrap().data(), "a\nb");
     }
 
     #[test]

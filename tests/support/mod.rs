@@ -4,6 +4,7 @@
 pub mod example;
 pub mod http;
 pub mod parser;
+pub mod redis;
 pub mod routes;
 pub mod tls;
 

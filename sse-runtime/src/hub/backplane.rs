@@ -1,6 +1,9 @@
 //! The seam between the hub and where its history lives.
 
+use std::any::Any;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -155,11 +158,10 @@ pub trait Cursor: Send + 'static {
 /// Where a hub's history lives, and who assigns the ids: the seam for a
 /// distributed hub.
 ///
-/// [`MemoryBackplane`](super::MemoryBackplane) is the embedded default. A
-/// distributed backplane (Redis Streams: `XADD` assigns the id, `XRANGE`
-/// replays, `XREAD BLOCK` waits) implements the same three methods; it would
-/// read each topic once per process and share the entries among that
-/// process's cursors, waking them as the in-memory one does.
+/// [`MemoryBackplane`](super::MemoryBackplane) is the embedded default;
+/// `RedisBackplane` (feature `redis`) shares topics between instances. A
+/// [`Hub`](super::Hub) holds its backplane behind a pointer, so handlers name
+/// `Hub<Route>` whichever backplane it was built with.
 ///
 /// Contract: ids are unique and increase within a topic; a cursor made
 /// after id `x` yields every event published after `x` exactly once, in
@@ -170,12 +172,12 @@ pub trait Backplane: Send + Sync + 'static {
     type Cursor: Cursor;
 
     /// Appends `body` (an event encoded without its id) to `topic` under a
-    /// new id, and returns the stored entry.
+    /// new id, and returns the id.
     fn publish(
         &self,
         topic: &str,
         body: EventBody,
-    ) -> impl Future<Output = Result<Entry, BackplaneError>> + Send;
+    ) -> impl Future<Output = Result<Arc<str>, BackplaneError>> + Send;
 
     /// A cursor on `topic`, positioned after `last_event_id` (replaying what
     /// came after it) or, without one, at the next event to be published.
@@ -187,4 +189,73 @@ pub trait Backplane: Send + Sync + 'static {
 
     /// Closes: publishes fail, and cursors end once they read what is left.
     fn close(&self);
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A [`Backplane`] whose type is erased: what a hub holds. One more pointer
+/// per publish and per subscribe, none per event delivered.
+pub(super) trait DynBackplane: Send + Sync + 'static {
+    fn publish<'a>(
+        &'a self,
+        topic: &'a str,
+        body: EventBody,
+    ) -> BoxFuture<'a, Result<Arc<str>, BackplaneError>>;
+
+    fn subscribe<'a>(
+        &'a self,
+        topic: &'a str,
+        last_event_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Subscribed<Box<dyn Cursor>>, BackplaneError>>;
+
+    fn close(&self);
+
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<B: Backplane> DynBackplane for B {
+    fn publish<'a>(
+        &'a self,
+        topic: &'a str,
+        body: EventBody,
+    ) -> BoxFuture<'a, Result<Arc<str>, BackplaneError>> {
+        Box::pin(Backplane::publish(self, topic, body))
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        topic: &'a str,
+        last_event_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Subscribed<Box<dyn Cursor>>, BackplaneError>> {
+        Box::pin(async move {
+            let subscribed = Backplane::subscribe(self, topic, last_event_id).await?;
+            Ok(Subscribed {
+                cursor: Box::new(subscribed.cursor) as Box<dyn Cursor>,
+                history_lost: subscribed.history_lost,
+            })
+        })
+    }
+
+    fn close(&self) {
+        Backplane::close(self);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Cursor for Box<dyn Cursor> {
+    fn poll_next_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut Vec<Entry>,
+        max: usize,
+    ) -> Poll<Result<(), CursorError>> {
+        (**self).poll_next_batch(cx, batch, max)
+    }
+
+    fn skip_to_oldest(&mut self) {
+        (**self).skip_to_oldest();
+    }
 }

@@ -2,13 +2,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
 use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
+use super::waiters::{lock, Waiters};
 use crate::event::EventBody;
 
 /// Keeps the last `history` events of each topic in memory.
@@ -74,14 +75,8 @@ struct Ring {
     cursors: usize,
     /// The last publish, subscribe or cursor drop.
     active: Instant,
-    /// One slot per cursor: the waker of a cursor waiting for the next
-    /// publish. A slot, not a list, so a cursor polled twice registers once
-    /// and a dropped cursor leaves nothing behind.
-    waiting: Vec<Option<Waker>>,
-    free: Vec<usize>,
-    /// Kept between publishes to collect the wakers in, so that waking
-    /// thousands of subscribers allocates nothing.
-    spare: Vec<Waker>,
+    /// The cursors waiting for the next publish.
+    waiters: Waiters,
 }
 
 impl Ring {
@@ -99,31 +94,6 @@ impl Ring {
         let found = kept > 0 && self.entries[kept - 1].0 == n;
         found.then_some(self.first + kept as u64)
     }
-
-    fn take_wakers(&mut self) -> Vec<Waker> {
-        let mut wakers = std::mem::take(&mut self.spare);
-        wakers.extend(self.waiting.iter_mut().filter_map(Option::take));
-        wakers
-    }
-
-    /// Returns an emptied waker buffer for the next publish to reuse.
-    fn give_back(&mut self, wakers: Vec<Waker>) {
-        if wakers.capacity() > self.spare.capacity() {
-            self.spare = wakers;
-        }
-    }
-
-    fn slot(&mut self) -> usize {
-        self.free.pop().unwrap_or_else(|| {
-            self.waiting.push(None);
-            self.waiting.len() - 1
-        })
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while holding these locks; recover rather than cascade.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl MemoryBackplane {
@@ -208,9 +178,7 @@ impl MemoryBackplane {
                 evicted: false,
                 cursors: 0,
                 active: Instant::now(),
-                waiting: Vec::new(),
-                free: Vec::new(),
-                spare: Vec::new(),
+                waiters: Waiters::default(),
             }),
         });
         topics.logs.insert(topic.into(), log.clone());
@@ -251,7 +219,7 @@ fn sweep(topics: &mut Topics, after: Duration) {
 impl Backplane for MemoryBackplane {
     type Cursor = MemoryCursor;
 
-    async fn publish(&self, topic: &str, body: EventBody) -> Result<Entry, BackplaneError> {
+    async fn publish(&self, topic: &str, body: EventBody) -> Result<Arc<str>, BackplaneError> {
         let (log, entry, mut wakers) = self.ring(topic, |log, ring| {
             if ring.closed {
                 return Err(BackplaneError::Closed);
@@ -267,11 +235,11 @@ impl Backplane for MemoryBackplane {
             if self.evict_after.is_some() {
                 ring.active = Instant::now();
             }
-            Ok((log.clone(), entry, ring.take_wakers()))
+            Ok((log.clone(), entry, ring.waiters.take()))
         })?;
         wakers.drain(..).for_each(Waker::wake);
-        lock(&log.ring).give_back(wakers);
-        Ok(entry)
+        lock(&log.ring).waiters.give_back(wakers);
+        Ok(entry.id().into())
     }
 
     async fn subscribe(
@@ -280,7 +248,7 @@ impl Backplane for MemoryBackplane {
         last_event_id: Option<&str>,
     ) -> Result<Subscribed<MemoryCursor>, BackplaneError> {
         let (log, next, history_lost, slot) = self.ring(topic, |log, ring| {
-            let slot = ring.slot();
+            let slot = ring.waiters.slot();
             ring.cursors += 1;
             ring.active = Instant::now();
             let (next, lost) = match last_event_id.map(|id| self.number(id)) {
@@ -319,7 +287,7 @@ impl Backplane for MemoryBackplane {
             let wakers = {
                 let mut ring = lock(&log.ring);
                 ring.closed = true;
-                ring.take_wakers()
+                ring.waiters.take()
             };
             wakers.into_iter().for_each(Waker::wake);
         }
@@ -364,10 +332,7 @@ impl Cursor for MemoryCursor {
         if ring.closed {
             return Poll::Ready(Err(CursorError::Closed));
         }
-        match &mut ring.waiting[self.slot] {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        ring.waiters.register(self.slot, cx);
         Poll::Pending
     }
 
@@ -380,8 +345,7 @@ impl Cursor for MemoryCursor {
 impl Drop for MemoryCursor {
     fn drop(&mut self) {
         let mut ring = lock(&self.log.ring);
-        ring.waiting[self.slot] = None;
-        ring.free.push(self.slot);
+        ring.waiters.release(self.slot);
         ring.cursors -= 1;
         ring.active = Instant::now();
     }
@@ -432,14 +396,7 @@ mod tests {
         let backplane = MemoryBackplane::new(3);
         let mut ids = Vec::new();
         for n in 1..=5 {
-            ids.push(
-                backplane
-                    .publish("t", body(n))
-                    .await
-                    .unwrap()
-                    .id()
-                    .to_owned(),
-            );
+            ids.push(backplane.publish("t", body(n)).await.unwrap().to_string());
         }
         let resumed = backplane.subscribe("t", Some(&ids[2])).await.unwrap();
         assert!(!resumed.history_lost);
@@ -516,8 +473,8 @@ mod tests {
         }
         let log = backplane.log("t");
         let ring = lock(&log.ring);
-        assert_eq!(ring.waiting.len(), 1);
-        assert!(ring.waiting.iter().all(Option::is_none));
+        assert_eq!(ring.waiters.slots(), 1);
+        assert!(ring.waiters.none_waiting());
     }
 
     fn futures_noop_waker() -> Waker {
@@ -545,8 +502,8 @@ mod tests {
             backplane.publish("t", body(round)).await.unwrap();
             let log = backplane.log("t");
             let ring = lock(&log.ring);
-            assert!(ring.spare.is_empty() && ring.spare.capacity() >= 100);
-            assert!(ring.waiting.iter().all(Option::is_none), "all were woken");
+            assert!(ring.waiters.spare_capacity() >= Some(100));
+            assert!(ring.waiters.none_waiting(), "all were woken");
         }
     }
 
@@ -555,11 +512,11 @@ mod tests {
         let backplane = MemoryBackplane::new(8);
         let a = backplane.publish("a", body(1)).await.unwrap();
         let b = backplane.publish("b", body(1)).await.unwrap();
-        assert_ne!(a.id(), b.id());
+        assert_ne!(a, b);
         // An id from another topic is not a place in this one.
-        let from_a = backplane.subscribe("b", Some(a.id())).await.unwrap();
+        let from_a = backplane.subscribe("b", Some(&a)).await.unwrap();
         assert!(from_a.history_lost);
-        let from_b = backplane.subscribe("b", Some(b.id())).await.unwrap();
+        let from_b = backplane.subscribe("b", Some(&b)).await.unwrap();
         assert!(!from_b.history_lost);
     }
 
@@ -568,7 +525,7 @@ mod tests {
         let mut first = None;
         for i in 0..n {
             let entry = backplane.publish(&format!("{prefix}{i}"), body(1)).await;
-            first.get_or_insert_with(|| entry.unwrap().id().to_owned());
+            first.get_or_insert_with(|| entry.unwrap().to_string());
         }
         first.unwrap()
     }
@@ -592,8 +549,8 @@ mod tests {
         assert!(resumed.history_lost);
         let mut cursor = resumed.cursor;
         let numbers = numbers(&mut cursor, 8).await.unwrap();
-        assert_eq!(numbers, [again.id().rsplit('-').next().unwrap()]);
-        assert!(backplane.number(again.id()) > backplane.number(&old_id));
+        assert_eq!(numbers, [again.rsplit('-').next().unwrap()]);
+        assert!(backplane.number(&again) > backplane.number(&old_id));
         drop(watched);
     }
 
@@ -626,10 +583,10 @@ mod tests {
     #[tokio::test]
     async fn ids_keep_increasing_across_runs() {
         let first = MemoryBackplane::new(8);
-        let id = first.publish("t", body(1)).await.unwrap().id().to_owned();
+        let id = first.publish("t", body(1)).await.unwrap().to_string();
         std::thread::sleep(std::time::Duration::from_millis(2));
         let second = MemoryBackplane::new(8);
-        let later = second.publish("t", body(1)).await.unwrap().id().to_owned();
+        let later = second.publish("t", body(1)).await.unwrap().to_string();
         let run = |id: &str| id.split('-').next().unwrap().parse::<u64>().unwrap();
         assert!(run(&later) > run(&id));
         assert!(second.subscribe("t", Some(&id)).await.unwrap().history_lost);

@@ -37,11 +37,15 @@
 //! ```
 //!
 //! Where the history lives is a [`Backplane`]: [`MemoryBackplane`] (the
-//! default) keeps it in this process; a distributed one (Redis Streams, say)
-//! implements the same trait and may assign the ids itself.
+//! default) keeps it in this process; `RedisBackplane` (feature `redis`)
+//! keeps it in Redis Streams, shared by every instance of the app, which then
+//! name each event by the same id, so a client resumes on any of them.
 
 mod backplane;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+mod waiters;
 
 use std::fmt;
 use std::future::Future;
@@ -58,6 +62,10 @@ use crate::event::{BodyError, EventBody};
 
 pub use backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
 pub use memory::{MemoryBackplane, MemoryCursor};
+#[cfg(feature = "redis")]
+pub use redis::{RedisBackplane, RedisBuilder, RedisCursor};
+
+use backplane::DynBackplane;
 
 use crate::outbox::Feed;
 use crate::serializer::SerializeError;
@@ -275,14 +283,14 @@ impl<R> Builder<R> {
 /// # Ok(())
 /// # }
 /// ```
-pub struct Hub<R, B: Backplane = MemoryBackplane> {
-    backplane: Arc<B>,
+pub struct Hub<R> {
+    backplane: Arc<dyn DynBackplane>,
     counters: Arc<Counters>,
     lagging: Lagging,
     route: PhantomData<fn() -> R>,
 }
 
-impl<R, B: Backplane> Clone for Hub<R, B> {
+impl<R> Clone for Hub<R> {
     fn clone(&self) -> Self {
         Self {
             backplane: self.backplane.clone(),
@@ -293,7 +301,7 @@ impl<R, B: Backplane> Clone for Hub<R, B> {
     }
 }
 
-impl<R, B: Backplane> fmt::Debug for Hub<R, B> {
+impl<R> fmt::Debug for Hub<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hub")
             .field("route", &std::any::type_name::<R>())
@@ -338,7 +346,7 @@ impl<R> Default for Hub<R> {
     }
 }
 
-impl<R, B: Backplane> Hub<R, B> {
+impl<R> Hub<R> {
     /// A hub whose history and ids come from `backplane`.
     ///
     /// ```
@@ -347,7 +355,7 @@ impl<R, B: Backplane> Hub<R, B> {
     /// let hub: Hub<R> = Hub::with_backplane(MemoryBackplane::new(4096));
     /// # drop(hub);
     /// ```
-    pub fn with_backplane(backplane: B) -> Self {
+    pub fn with_backplane(backplane: impl Backplane) -> Self {
         Self {
             backplane: Arc::new(backplane),
             counters: Arc::default(),
@@ -394,7 +402,7 @@ impl<R, B: Backplane> Hub<R, B> {
     /// let room = hub.topic("room-1");
     /// assert_eq!(room.name(), "room-1");
     /// ```
-    pub fn topic(&self, name: impl Into<Arc<str>>) -> Topic<R, B> {
+    pub fn topic(&self, name: impl Into<Arc<str>>) -> Topic<R> {
         Topic {
             hub: self.clone(),
             name: name.into(),
@@ -413,19 +421,21 @@ impl<R, B: Backplane> Hub<R, B> {
     ///     Ok(())
     /// }
     /// ```
-    pub fn subscribe(&self) -> Subscription<R, B> {
+    pub fn subscribe(&self) -> Subscription<R> {
         self.topic("").subscribe()
     }
 
-    /// The backplane, for what is particular to it.
+    /// The backplane, if it is a `B`, for what is particular to it.
     ///
     /// ```
+    /// use sse_runtime::hub::{Hub, MemoryBackplane};
     /// # struct R;
-    /// let hub = sse_runtime::hub::Hub::<R>::new();
-    /// assert_eq!(hub.backplane().retained("news"), 0);
+    /// let hub = Hub::<R>::new();
+    /// let memory = hub.backplane::<MemoryBackplane>().expect("the default");
+    /// assert_eq!(memory.retained("news"), 0);
     /// ```
-    pub fn backplane(&self) -> &B {
-        &self.backplane
+    pub fn backplane<B: Backplane>(&self) -> Option<&B> {
+        self.backplane.as_any().downcast_ref()
     }
 
     /// The hub's counters.
@@ -468,18 +478,18 @@ impl<R, B: Backplane> Hub<R, B> {
 /// let topic = hub.topic("alerts");
 /// # drop(topic);
 /// ```
-pub struct Topic<R, B: Backplane = MemoryBackplane> {
-    hub: Hub<R, B>,
+pub struct Topic<R> {
+    hub: Hub<R>,
     name: Arc<str>,
 }
 
-impl<R, B: Backplane> fmt::Debug for Topic<R, B> {
+impl<R> fmt::Debug for Topic<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Topic").field("name", &self.name).finish()
     }
 }
 
-impl<R, B: Backplane> Topic<R, B> {
+impl<R> Topic<R> {
     /// The topic's name.
     ///
     /// ```
@@ -513,9 +523,9 @@ impl<R, B: Backplane> Topic<R, B> {
         let counters = self.hub.counters.clone();
         let topic = self.name.clone();
         Publish(Box::pin(async move {
-            let entry = backplane.publish(&topic, body?).await?;
+            let id = backplane.publish(&topic, body?).await?;
             counters.published.fetch_add(1, Ordering::Relaxed);
-            Ok(entry.id().into())
+            Ok(id)
         }))
     }
 
@@ -531,7 +541,7 @@ impl<R, B: Backplane> Topic<R, B> {
     ///     Ok(())
     /// }
     /// ```
-    pub fn subscribe(&self) -> Subscription<R, B> {
+    pub fn subscribe(&self) -> Subscription<R> {
         Subscription {
             hub: self.hub.clone(),
             topic: self.name.clone(),
@@ -566,14 +576,14 @@ type Filter = Box<dyn Fn(&Entry) -> bool + Send + Sync>;
 /// }
 /// ```
 #[must_use = "a subscription does nothing until `serve`"]
-pub struct Subscription<R, B: Backplane = MemoryBackplane> {
-    hub: Hub<R, B>,
+pub struct Subscription<R> {
+    hub: Hub<R>,
     topic: Arc<str>,
     after: Option<String>,
     filter: Option<Filter>,
 }
 
-impl<R, B: Backplane> fmt::Debug for Subscription<R, B> {
+impl<R> fmt::Debug for Subscription<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("topic", &self.topic)
@@ -585,7 +595,7 @@ impl<R, B: Backplane> fmt::Debug for Subscription<R, B> {
 /// The most events taken from the history per write.
 const BATCH: usize = 64;
 
-impl<R, B: Backplane> Subscription<R, B> {
+impl<R> Subscription<R> {
     /// Resumes after this event ID instead of the request's `Last-Event-ID`
     /// (for a page that stored the last id it saw and passes it in the URL,
     /// since a new `EventSource` cannot set headers).
@@ -653,8 +663,8 @@ impl<R, B: Backplane> Subscription<R, B> {
 }
 
 /// A subscription without its route type: what `serve` runs.
-struct UntypedSubscription<B> {
-    backplane: Arc<B>,
+struct UntypedSubscription {
+    backplane: Arc<dyn DynBackplane>,
     counters: Arc<Counters>,
     lagging: Lagging,
     topic: Arc<str>,
@@ -662,7 +672,7 @@ struct UntypedSubscription<B> {
     filter: Option<Filter>,
 }
 
-impl<B: Backplane> UntypedSubscription<B> {
+impl UntypedSubscription {
     /// Subscribes, tells the client about lost history, then hands the
     /// cursor to the response body, which pulls from it in the connection's
     /// task; waits until the body stops pulling or the client leaves.

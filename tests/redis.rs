@@ -1,0 +1,321 @@
+//! The Redis Streams backplane against a real `redis-server` (started per
+//! test on a free loopback port; skipped with a notice when the binary is
+//! missing, a failure under `SSE_REQUIRE_REDIS=1`).
+
+mod support;
+
+use std::future::poll_fn;
+use std::time::Duration;
+
+use sse_runtime::event::EventBody;
+use sse_runtime::hub::{Backplane, BackplaneError, Cursor, CursorError, Entry, RedisBackplane};
+use support::redis::RedisServer;
+
+fn body(n: usize) -> EventBody {
+    EventBody::text(Some("n"), &n.to_string()).unwrap()
+}
+
+async fn connect(redis: &RedisServer) -> RedisBackplane {
+    RedisBackplane::builder(redis.url())
+        .history(100)
+        .connect()
+        .await
+        .expect("connects")
+}
+
+/// The next batch, within 5 s.
+async fn next(cursor: &mut impl Cursor) -> Result<Vec<Entry>, CursorError> {
+    let mut batch = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        poll_fn(|cx| cursor.poll_next_batch(cx, &mut batch, 1000)),
+    )
+    .await
+    .expect("a batch within 5 s")?;
+    Ok(batch)
+}
+
+/// The data of the next `n` events, in order.
+async fn take(cursor: &mut impl Cursor, n: usize) -> Vec<String> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        for entry in next(cursor).await.expect("events") {
+            got.push(data(&entry));
+        }
+    }
+    assert_eq!(got.len(), n, "no more than asked for");
+    got
+}
+
+fn data(entry: &Entry) -> String {
+    let frame = std::str::from_utf8(entry.frame()).unwrap();
+    frame
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .unwrap()
+        .to_owned()
+}
+
+fn numbers(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|n| n.to_string()).collect()
+}
+
+#[tokio::test]
+async fn an_event_published_on_one_instance_reaches_the_other_under_the_same_id() {
+    let Some(redis) = RedisServer::start("redis: two instances") else {
+        return;
+    };
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    let mut on_b = b.subscribe("room", None).await.unwrap().cursor;
+    let id = a.publish("room", body(1)).await.unwrap();
+    let batch = next(&mut on_b).await.unwrap();
+    assert_eq!(batch.len(), 1);
+    assert_eq!(batch[0].id(), &*id);
+    assert_eq!(batch[0].event(), Some("n"));
+    assert_eq!(
+        &batch[0].frame()[..],
+        format!("event: n\nid: {id}\ndata: 1\n\n").as_bytes()
+    );
+    // Ids are <epoch>-<n>, numbered from 1 in each stream.
+    assert!(id.ends_with("-1"), "{id}");
+    let second = b.publish("room", body(2)).await.unwrap();
+    assert_eq!(
+        second.split('-').next(),
+        id.split('-').next(),
+        "one epoch per stream"
+    );
+    assert!(second.ends_with("-2"), "{second}");
+}
+
+#[tokio::test]
+async fn a_client_resumes_on_another_instance_with_what_it_missed() {
+    let Some(redis) = RedisServer::start("redis: resume elsewhere") else {
+        return;
+    };
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    let mut ids = Vec::new();
+    for n in 1..=10 {
+        ids.push(a.publish("t", body(n)).await.unwrap());
+    }
+    // B has never read the topic: the replay comes from Redis.
+    let resumed = b.subscribe("t", Some(&ids[4])).await.unwrap();
+    assert!(!resumed.history_lost);
+    let mut cursor = resumed.cursor;
+    assert_eq!(take(&mut cursor, 5).await, numbers(6..=10));
+    // Then the live events, once.
+    a.publish("t", body(11)).await.unwrap();
+    assert_eq!(take(&mut cursor, 1).await, ["11"]);
+    // Now B reads the topic: a second resume is served from its ring.
+    let again = b.subscribe("t", Some(&ids[8])).await.unwrap();
+    assert!(!again.history_lost);
+    let mut cursor = again.cursor;
+    assert_eq!(take(&mut cursor, 2).await, numbers(10..=11));
+}
+
+#[tokio::test]
+async fn history_is_lost_only_when_redis_no_longer_has_the_next_event() {
+    let Some(redis) = RedisServer::start("redis: trimmed history") else {
+        return;
+    };
+    let backplane = RedisBackplane::builder(redis.url())
+        .history(10)
+        .connect()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=400 {
+        ids.push(backplane.publish("t", body(n)).await.unwrap());
+    }
+    // `MAXLEN ~ 10` trims whole nodes: find the oldest event kept.
+    let everything = backplane.subscribe("t", Some("not-an-id")).await.unwrap();
+    assert!(everything.history_lost, "an id that is not ours");
+    let mut cursor = everything.cursor;
+    let first_kept: usize = next(&mut cursor).await.unwrap()[0]
+        .id()
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(first_kept > 1 && first_kept <= 391, "{first_kept}");
+    // Resuming after the event before the oldest kept misses nothing.
+    let clean = backplane
+        .subscribe("t", Some(&ids[first_kept - 2]))
+        .await
+        .unwrap();
+    assert!(!clean.history_lost);
+    let mut cursor = clean.cursor;
+    let replay = take(&mut cursor, 400 - first_kept + 1).await;
+    assert_eq!(replay, numbers(first_kept..=400));
+    // One earlier, and the next event is gone.
+    let lost = backplane
+        .subscribe("t", Some(&ids[first_kept - 3]))
+        .await
+        .unwrap();
+    assert!(lost.history_lost);
+    let mut cursor = lost.cursor;
+    assert_eq!(
+        take(&mut cursor, 400 - first_kept + 1).await,
+        numbers(first_kept..=400)
+    );
+    // An id of another stream (another epoch), or from the future.
+    let epoch: u64 = ids[0].split('-').next().unwrap().parse().unwrap();
+    for other in [format!("{}-5", epoch - 1), format!("{epoch}-401")] {
+        assert!(
+            backplane
+                .subscribe("t", Some(&other))
+                .await
+                .unwrap()
+                .history_lost,
+            "{other}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_topic_is_read_at_once_while_the_reader_waits_on_others() {
+    let Some(redis) = RedisServer::start("redis: new topic") else {
+        return;
+    };
+    // A wait far longer than the test: only CLIENT UNBLOCK can end it.
+    let backplane = RedisBackplane::builder(redis.url())
+        .block(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    let mut first = backplane.subscribe("one", None).await.unwrap().cursor;
+    backplane.publish("one", body(1)).await.unwrap();
+    assert_eq!(take(&mut first, 1).await, ["1"]);
+    for topic in ["two", "three", "four"] {
+        let mut cursor = backplane.subscribe(topic, None).await.unwrap().cursor;
+        backplane.publish(topic, body(2)).await.unwrap();
+        assert_eq!(take(&mut cursor, 1).await, ["2"], "{topic}");
+    }
+}
+
+#[tokio::test]
+async fn redis_restarting_loses_nothing_and_publishing_meanwhile_is_an_error() {
+    let Some(mut redis) = RedisServer::start("redis: restart") else {
+        return;
+    };
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    let mut cursor = b.subscribe("t", None).await.unwrap().cursor;
+    for n in 1..=50 {
+        a.publish("t", body(n)).await.unwrap();
+    }
+    redis.stop();
+    match a.publish("t", body(0)).await {
+        Err(BackplaneError::Failed(err)) => eprintln!("while down: {err}"),
+        other => panic!("a publish while Redis is down: {other:?}"),
+    }
+    redis.start_again(true);
+    let mut published = 50;
+    while published < 100 {
+        // The connection comes back on its own; until then, typed errors.
+        match a.publish("t", body(published + 1)).await {
+            Ok(_) => published += 1,
+            Err(BackplaneError::Failed(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(err) => panic!("{err}"),
+        }
+    }
+    assert_eq!(
+        take(&mut cursor, 100).await,
+        numbers(1..=100),
+        "no gap, no duplicate"
+    );
+}
+
+#[tokio::test]
+async fn redis_losing_its_data_is_history_lost() {
+    let Some(mut redis) = RedisServer::start("redis: data lost") else {
+        return;
+    };
+    let backplane = connect(&redis).await;
+    let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+    let mut last = None;
+    for n in 1..=5 {
+        last = Some(backplane.publish("t", body(n)).await.unwrap());
+    }
+    assert_eq!(take(&mut cursor, 5).await, numbers(1..=5));
+    redis.start_again(false);
+    loop {
+        match backplane.publish("t", body(6)).await {
+            Ok(_) => break,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    // The reader sees a stream made again: the subscriber is told.
+    match next(&mut cursor).await {
+        Err(CursorError::Lagged { last_delivered }) => {
+            assert_eq!(last_delivered.as_deref(), last.as_deref());
+        }
+        other => panic!("expected the loss to be reported: {other:?}"),
+    }
+    cursor.skip_to_oldest();
+    assert_eq!(take(&mut cursor, 1).await, ["6"]);
+    // And a client resuming with an id from before is told too.
+    let resumed = backplane.subscribe("t", last.as_deref()).await.unwrap();
+    assert!(resumed.history_lost);
+}
+
+#[tokio::test]
+async fn entries_written_by_others_are_skipped_not_mangled() {
+    let Some(redis) = RedisServer::start("redis: foreign entries") else {
+        return;
+    };
+    let backplane = connect(&redis).await;
+    let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+    let first = backplane.publish("t", body(1)).await.unwrap();
+    let epoch = first.split('-').next().unwrap();
+    let client = redis_client(&redis).await;
+    let mut connection = client;
+    // Same numbering, wrong fields; then a well-formed one by hand.
+    let _: String = redis_cmd(
+        &mut connection,
+        &["XADD", "sse:t", &format!("{epoch}-*"), "body", "x"],
+    )
+    .await;
+    let _: String = redis_cmd(
+        &mut connection,
+        &["XADD", "sse:t", &format!("{epoch}-*"), "data", "by hand"],
+    )
+    .await;
+    backplane.publish("t", body(4)).await.unwrap();
+    assert_eq!(take(&mut cursor, 3).await, ["1", "by hand", "4"]);
+}
+
+async fn redis_client(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+async fn redis_cmd<T: redis::FromRedisValue>(
+    connection: &mut redis::aio::MultiplexedConnection,
+    args: &[&str],
+) -> T {
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    cmd.query_async(connection).await.unwrap()
+}
+
+#[tokio::test]
+async fn close_ends_cursors_and_refuses_publishes() {
+    let Some(redis) = RedisServer::start("redis: close") else {
+        return;
+    };
+    let backplane = connect(&redis).await;
+    let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
+    backplane.publish("t", body(1)).await.unwrap();
+    assert_eq!(take(&mut cursor, 1).await, ["1"]);
+    backplane.close();
+    assert!(matches!(
+        backplane.publish("t", body(2)).await,
+        Err(BackplaneError::Closed)
+    ));
+    assert_eq!(next(&mut cursor).await, Err(CursorError::Closed));
+}
