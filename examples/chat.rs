@@ -6,12 +6,21 @@
 //! cargo run --example chat              # then open http://127.0.0.1:8080
 //! ```
 //!
+//! With `REDIS_URL` set, the room lives in Redis Streams and is shared by
+//! every instance (README, "Several instances"):
+//!
+//! ```sh
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=8080 cargo run --example chat
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=8081 cargo run --example chat
+//! ```
+//!
 //! The room is a broadcast [`Hub`]: every event is encoded once for all
 //! readers and numbered. The page remembers what it showed and the last id it
 //! saw, so after a reload it asks to resume after that id and gets exactly
 //! what it missed; after a server restart `EventSource` reconnects with
 //! `Last-Event-ID` by itself, and the page is told (`history-lost`) that the
-//! old room's history is gone.
+//! old room's history is gone (in memory; with Redis it is still there, and
+//! a page resumes on any instance).
 
 mod common;
 
@@ -20,7 +29,7 @@ use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use serde::{Deserialize, Serialize};
 use sse_runtime::extract::{LastEventId, Query, State};
-use sse_runtime::hub::Hub;
+use sse_runtime::hub::{Hub, RedisBackplane};
 use sse_runtime::server::tls::TlsConfig;
 use sse_runtime::server::RequestBody;
 use sse_runtime::{sse, Server};
@@ -155,7 +164,19 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (listener, addr) = common::listen().await?;
-    let room = Hub::<ChatRoute>::builder().history(500).build();
+    // One room for every instance when REDIS_URL is set; else this process's.
+    let redis = std::env::var("REDIS_URL").ok();
+    let room = match &redis {
+        Some(url) => {
+            let backplane = RedisBackplane::builder(url.as_str())
+                .history(500)
+                .key_prefix("chat:")
+                .connect()
+                .await?;
+            Hub::<ChatRoute>::with_backplane(backplane)
+        }
+        None => Hub::<ChatRoute>::builder().history(500).build(),
+    };
     let site_room = room.clone();
     let server = Server::new()
         .with_state(room)
@@ -169,6 +190,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => return Err("set both TLS_CERT and TLS_KEY, or neither".into()),
     };
     println!("listening on {scheme}://{addr}");
+    if let Some(url) = &redis {
+        println!("the room is shared through Redis at {url}");
+    }
     println!("open {scheme}://{addr} in a browser (two tabs make a conversation)");
     println!(
         "or: curl -N{} '{scheme}://{addr}/chat?name=curl'",

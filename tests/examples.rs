@@ -80,7 +80,48 @@ async fn chat_serves_its_page_relays_typed_events_and_resumes() {
     example.interrupt();
 }
 
-/// The next message's event name and data.
+#[tokio::test]
+async fn chat_instances_sharing_redis_are_one_room() {
+    let Some(redis) = support::redis::RedisServer::start("chat over Redis") else {
+        return;
+    };
+    let url = redis.url();
+    let env = [("REDIS_URL", std::ffi::OsStr::new(&url))];
+    let one = Example::start_with("chat", 0, &env);
+    let two = Example::start_with("chat", 0, &env);
+    let chat = |addr: std::net::SocketAddr, query: &str| {
+        EventSource::builder(format!("http://{addr}/chat?{query}"))
+            .build()
+            .unwrap()
+    };
+    let mut ana = chat(one.addr, "name=ana");
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"ana"}"#.into()));
+    let mut bo = chat(two.addr, "name=bo");
+    assert_eq!(event(&mut bo).await, ("join", r#"{"name":"bo"}"#.into()));
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"bo"}"#.into()));
+    let joined_bo = ana.last_event_id().to_owned();
+
+    // Posted to one instance, read on both.
+    let said = r#"{"name":"ana","text":"hello, two"}"#;
+    assert_eq!(post_json(one.addr, "/send", said).await, 204);
+    assert_eq!(event(&mut ana).await, ("message", said.into()));
+    assert_eq!(event(&mut bo).await, ("message", said.into()));
+    let answer = r#"{"name":"bo","text":"hello, one"}"#;
+    assert_eq!(post_json(two.addr, "/send", answer).await, 204);
+    assert_eq!(event(&mut ana).await, ("message", answer.into()));
+    assert_eq!(event(&mut bo).await, ("message", answer.into()));
+
+    // A page that saw events on instance one resumes on instance two with
+    // exactly what it missed.
+    let mut back = chat(two.addr, &format!("name=cy&last={joined_bo}"));
+    assert_eq!(event(&mut back).await, ("message", said.into()));
+    assert_eq!(event(&mut back).await, ("message", answer.into()));
+    assert_eq!(event(&mut back).await, ("join", r#"{"name":"cy"}"#.into()));
+    drop((ana, bo, back));
+    one.interrupt();
+    two.interrupt();
+}
+
 #[tokio::test]
 async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once() {
     use tokio::io::AsyncWriteExt;
@@ -117,6 +158,7 @@ async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once()
     example.interrupt();
 }
 
+/// The next message's event name and data.
 async fn event(events: &mut EventSource) -> (&'static str, String) {
     let message = tokio::time::timeout(Duration::from_secs(5), events.next_message())
         .await

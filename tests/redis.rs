@@ -319,3 +319,195 @@ async fn close_ends_cursors_and_refuses_publishes() {
     ));
     assert_eq!(next(&mut cursor).await, Err(CursorError::Closed));
 }
+
+mod scale_out {
+    //! Two servers, each with its own hub on the one Redis, 100 clients
+    //! over both, 10,000 events published through both hubs; one server is
+    //! killed mid-stream (its clients move to the other with their
+    //! `Last-Event-ID`) and Redis is restarted once. Every client ends with
+    //! every event exactly once, in order.
+
+    use std::net::SocketAddr;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use sse_runtime::client::{EventSource, Received};
+    use sse_runtime::extract::State;
+    use sse_runtime::hub::{Hub, PublishError, RedisBackplane};
+    use sse_runtime::{sse, Server};
+
+    use super::support::redis::RedisServer;
+
+    #[derive(serde::Serialize)]
+    struct Tick(usize);
+
+    #[sse("/ticks", serializer = Json, events(Tick = "tick"))]
+    async fn ticks(
+        session: TicksSession,
+        hub: State<Hub<TicksRoute>>,
+    ) -> Result<(), sse_runtime::Error> {
+        hub.0.subscribe().serve(&session).await?;
+        Ok(())
+    }
+
+    const EVENTS: usize = 10_000;
+    const CLIENTS: usize = 100;
+
+    /// A server in a runtime of its own, so that killing it ends its
+    /// connections, its hub's reader and its Redis connections at once, as
+    /// a process that dies would.
+    struct Instance {
+        runtime: Option<tokio::runtime::Runtime>,
+        addr: SocketAddr,
+        hub: Hub<TicksRoute>,
+    }
+
+    impl Instance {
+        fn start(url: String) -> Self {
+            // Built and started on a thread of its own: the test's runtime
+            // cannot block on another one.
+            std::thread::spawn(move || Self::start_here(url))
+                .join()
+                .unwrap()
+        }
+
+        fn start_here(url: String) -> Self {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let (addr, hub) = runtime.block_on(async move {
+                let backplane = RedisBackplane::builder(url)
+                    .history(2 * EVENTS)
+                    .connect()
+                    .await
+                    .unwrap();
+                let hub = Hub::<TicksRoute>::with_backplane(backplane);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = Server::new().with_state(hub.clone()).route(ticks);
+                tokio::spawn(server.serve_on(listener));
+                (addr, hub)
+            });
+            Self {
+                runtime: Some(runtime),
+                addr,
+                hub,
+            }
+        }
+
+        fn kill(&mut self) {
+            if let Some(runtime) = self.runtime.take() {
+                runtime.shutdown_background();
+            }
+        }
+    }
+
+    impl Drop for Instance {
+        fn drop(&mut self) {
+            self.kill();
+        }
+    }
+
+    /// Reads from `first`, moving to `then` with its last event id whenever
+    /// a connection fails; returns every tick, in the order received.
+    async fn client(first: SocketAddr, then: SocketAddr, events: usize) -> Vec<usize> {
+        let mut got = Vec::with_capacity(events);
+        let mut last_id = None;
+        let mut addr = first;
+        while got.len() < events {
+            let mut builder = EventSource::builder(format!("http://{addr}/ticks"))
+                .reconnection_time(Duration::from_millis(10))
+                .max_attempts(0);
+            if let Some(id) = &last_id {
+                builder = builder.last_event_id(id);
+            }
+            let mut source = builder.build().unwrap();
+            while let Some(received) = source.next().await {
+                match received {
+                    Ok(Received::Message(message)) => {
+                        assert_eq!(message.event, "tick", "no history-lost");
+                        got.push(message.data.parse().unwrap());
+                        last_id = Some(message.last_event_id);
+                        if got.len() == events {
+                            return got;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            addr = then;
+        }
+        got
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_client_gets_every_event_once_in_order_through_a_kill_and_a_redis_restart() {
+        let Some(mut redis) = RedisServer::start("redis: scale-out") else {
+            return;
+        };
+        let mut a = Instance::start(redis.url());
+        let b = Instance::start(redis.url());
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|n| {
+                let (first, then) = match n % 2 {
+                    0 => (a.addr, b.addr),
+                    _ => (b.addr, a.addr),
+                };
+                tokio::spawn(client(first, then, EVENTS))
+            })
+            .collect();
+        let subscribed = |hub: &Hub<TicksRoute>| hub.stats().subscribers;
+        while subscribed(&a.hub) + subscribed(&b.hub) < CLIENTS as u64 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+
+        let a_alive = AtomicBool::new(true);
+        let mut failed_while_down = 0;
+        let mut n = 0;
+        while n < EVENTS {
+            if n == EVENTS / 3 {
+                a.kill();
+                a_alive.store(false, Ordering::Relaxed);
+            }
+            if n == EVENTS / 2 {
+                redis.stop();
+                match b.hub.publish(Tick(usize::MAX)).await {
+                    Err(PublishError::Backplane(_)) => failed_while_down += 1,
+                    other => panic!("a publish while Redis is down: {other:?}"),
+                }
+                redis.start_again(true);
+            }
+            // Alternately through both hubs while both live.
+            let hub = match n % 2 == 0 && a_alive.load(Ordering::Relaxed) {
+                true => &a.hub,
+                false => &b.hub,
+            };
+            match hub.publish(Tick(n)).await {
+                Ok(_) => n += 1,
+                // Redis is coming back: the caller is told, and retries.
+                Err(PublishError::Backplane(_)) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(failed_while_down, 1);
+
+        let expected: Vec<usize> = (0..EVENTS).collect();
+        for (i, client) in clients.into_iter().enumerate() {
+            let got = tokio::time::timeout(Duration::from_secs(60), client)
+                .await
+                .unwrap_or_else(|_| panic!("client {i} got every event within 60 s"))
+                .unwrap();
+            assert!(
+                got == expected,
+                "client {i}: {} events, first difference at {:?}",
+                got.len(),
+                got.iter().zip(&expected).position(|(g, e)| g != e)
+            );
+        }
+    }
+}

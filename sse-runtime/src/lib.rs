@@ -96,7 +96,7 @@ pub mod __private {
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
 }
 
-/// The README's code compiles (`cargo test --doc`).
-#[cfg(all(doctest, feature = "client"))]
+/// The README's code compiles (`cargo test --doc`, with the features it shows).
+#[cfg(all(doctest, feature = "client", feature = "tls", feature = "redis"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
