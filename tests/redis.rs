@@ -511,3 +511,208 @@ mod scale_out {
         }
     }
 }
+
+mod interleavings {
+    //! Publish, subscribe, reconnect elsewhere and trim, in any order, on two
+    //! instances: every subscriber gets the events after its start in order,
+    //! and skips ahead only where it was told events were lost (and is told
+    //! only when it does skip).
+
+    use std::future::poll_fn;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+    use sse_runtime::hub::{Backplane, Cursor, CursorError, Entry, RedisBackplane, RedisCursor};
+
+    use super::support::redis::RedisServer;
+    use super::{body, data};
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Publish through instance `via`.
+        Publish { via: usize },
+        /// A new subscriber on `via`, from the start, or resuming after the
+        /// `from`-th event published so far (modulo their number).
+        Subscribe { via: usize, from: Option<usize> },
+        /// Subscriber `who` (modulo their number) leaves and resumes on `via`
+        /// after the last event it got.
+        Reconnect { who: usize, via: usize },
+        /// Redis keeps only the last `keep` events (`XTRIM MAXLEN keep`).
+        Trim { keep: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..2usize).prop_map(|via| Op::Publish { via }),
+            2 => (0..2usize, proptest::option::of(0..64usize))
+                .prop_map(|(via, from)| Op::Subscribe { via, from }),
+            2 => (0..8usize, 0..2usize).prop_map(|(who, via)| Op::Reconnect { who, via }),
+            1 => (1..6usize).prop_map(|keep| Op::Trim { keep }),
+        ]
+    }
+
+    struct Subscriber {
+        cursor: RedisCursor,
+        /// The number of the next event it must get (events count from 0).
+        next: usize,
+        /// Told that events are lost, and not yet shown a later event.
+        told_lost: bool,
+    }
+
+    /// The event's number, from its data.
+    fn number(entry: &Entry) -> usize {
+        data(entry).parse().unwrap()
+    }
+
+    /// Reads until the subscriber has the last event published, checking
+    /// each step.
+    async fn drain(subscriber: &mut Subscriber, published: usize) -> Result<(), TestCaseError> {
+        while subscriber.next < published {
+            let mut batch = Vec::new();
+            let polled = tokio::time::timeout(
+                Duration::from_secs(5),
+                poll_fn(|cx| subscriber.cursor.poll_next_batch(cx, &mut batch, 16)),
+            )
+            .await;
+            let Ok(polled) = polled else {
+                return Err(TestCaseError::fail(format!(
+                    "stuck before event {} of {published}",
+                    subscriber.next
+                )));
+            };
+            match polled {
+                Ok(()) => {
+                    for entry in &batch {
+                        let n = number(entry);
+                        prop_assert!(n >= subscriber.next, "event {n} again, or out of order");
+                        prop_assert_eq!(
+                            n > subscriber.next,
+                            subscriber.told_lost,
+                            "skipped to {} from {} (told lost: {})",
+                            n,
+                            subscriber.next,
+                            subscriber.told_lost
+                        );
+                        subscriber.next = n + 1;
+                        subscriber.told_lost = false;
+                    }
+                }
+                Err(CursorError::Lagged { .. }) => {
+                    subscriber.told_lost = true;
+                    subscriber.cursor.skip_to_oldest();
+                }
+                Err(CursorError::Closed) => return Err(TestCaseError::fail("closed")),
+                Err(other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+            }
+        }
+        Ok(())
+    }
+
+    async fn run(
+        instances: &[RedisBackplane; 2],
+        topic: &str,
+        ops: Vec<Op>,
+        url: &str,
+    ) -> Result<(), TestCaseError> {
+        let mut redis = redis::Client::open(url)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let key = instances[0].key(topic);
+        let mut ids: Vec<std::sync::Arc<str>> = Vec::new();
+        let mut subscribers: Vec<Subscriber> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Publish { via } => {
+                    ids.push(
+                        instances[via]
+                            .publish(topic, body(ids.len()))
+                            .await
+                            .unwrap(),
+                    );
+                }
+                Op::Subscribe { via, from } => {
+                    let from = from.filter(|_| !ids.is_empty()).map(|i| i % ids.len());
+                    let last = from.map(|i| ids[i].to_string());
+                    let subscribed = instances[via]
+                        .subscribe(topic, last.as_deref())
+                        .await
+                        .unwrap();
+                    subscribers.push(Subscriber {
+                        cursor: subscribed.cursor,
+                        next: from.map_or(ids.len(), |i| i + 1),
+                        told_lost: subscribed.history_lost,
+                    });
+                }
+                Op::Reconnect { who, via } => {
+                    if subscribers.is_empty() {
+                        continue;
+                    }
+                    let who = who % subscribers.len();
+                    let mut old = subscribers.swap_remove(who);
+                    // Caught up first, so that its last id is the last published.
+                    drain(&mut old, ids.len()).await?;
+                    let last = old.next.checked_sub(1).map(|i| ids[i].to_string());
+                    drop(old.cursor);
+                    let subscribed = instances[via]
+                        .subscribe(topic, last.as_deref())
+                        .await
+                        .unwrap();
+                    subscribers.push(Subscriber {
+                        cursor: subscribed.cursor,
+                        next: old.next,
+                        told_lost: subscribed.history_lost,
+                    });
+                }
+                Op::Trim { keep } => {
+                    let _: usize = redis::cmd("XTRIM")
+                        .arg(&key)
+                        .arg("MAXLEN")
+                        .arg(keep)
+                        .query_async(&mut redis)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        // One more event, so that a reader that missed trimmed ones sees the gap.
+        ids.push(instances[0].publish(topic, body(ids.len())).await.unwrap());
+        for subscriber in &mut subscribers {
+            drain(subscriber, ids.len()).await?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn any_interleaving_delivers_in_order_and_reports_every_skip() {
+        let Some(redis) = RedisServer::start("redis: interleavings") else {
+            return;
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = redis.url();
+        let instances = runtime.block_on(async {
+            let connect = || {
+                RedisBackplane::builder(url.as_str())
+                    .history(1000)
+                    .connect()
+            };
+            [connect().await.unwrap(), connect().await.unwrap()]
+        });
+        static CASE: AtomicUsize = AtomicUsize::new(0);
+        let config = ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(ops in proptest::collection::vec(op(), 1..40))| {
+            let topic = format!("case-{}", CASE.fetch_add(1, Ordering::Relaxed));
+            runtime.block_on(run(&instances, &topic, ops, &url))?;
+        });
+    }
+}

@@ -78,14 +78,7 @@ impl ServerProcess {
 
     /// User + system CPU time so far, all threads.
     pub fn cpu(&self) -> Duration {
-        let stat = self.proc_file("stat");
-        // Fields after the command name, which is in parentheses.
-        let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
-            .split(' ')
-            .collect();
-        let ticks: u64 =
-            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-        Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64)
+        process_cpu(self.child.id())
     }
 
     /// Resident memory, in bytes.
@@ -110,6 +103,18 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// User + system CPU time of process `pid` so far, all threads.
+pub fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc");
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
+        .split(' ')
+        .collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64)
 }
 
 fn clock_ticks() -> u64 {

@@ -13,8 +13,14 @@
 //! JSON (axum's stays uncompressed: what it costs is the project's against
 //! itself, run once with and once without); `BENCH_PIN=0` stops pinning the
 //! server to CPU 0 and the load generator to CPU 1 (with `taskset`).
+//!
+//! `BENCH_REDIS=1` compares the project's server with its hub on Redis
+//! Streams against the same server with the in-memory hub, instead of axum:
+//! a `redis-server` of the run's own (no persistence) shares CPU 0 with the
+//! server, and its CPU is reported per delivery too.
 
 mod load;
+mod redis;
 mod servers;
 mod tls;
 
@@ -27,7 +33,14 @@ use load::{ServerProcess, Shared};
 /// The environment variable that makes this binary a server.
 pub const ROLE: &str = "SSE_BENCH_SERVE";
 
-const SERVERS: [&str; 2] = ["project", "axum"];
+/// The two servers compared: the project and axum, or (`BENCH_REDIS=1`)
+/// the project on Redis and the project in memory.
+fn servers() -> [&'static str; 2] {
+    match redis::wanted() {
+        true => ["redis", "memory"],
+        false => ["project", "axum"],
+    }
+}
 
 /// Set in the re-run that is already pinned to its core.
 const PINNED: &str = "SSE_BENCH_PINNED";
@@ -46,7 +59,8 @@ pub fn pinning() -> bool {
 
 fn main() {
     match std::env::var(ROLE).as_deref() {
-        Ok("project") => return servers::project::serve(),
+        Ok("project" | "memory") => return servers::project::serve(None),
+        Ok("redis") => return servers::project::serve(redis::url()),
         Ok("axum") => return servers::axum_baseline::serve(),
         _ => {}
     }
@@ -68,6 +82,7 @@ fn main() {
         std::process::exit(status.code().unwrap_or(1));
     }
     tls::prepare();
+    let _redis = redis::prepare();
     let runs: usize = env_or("BENCH_RUNS", 5);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut table = Vec::new();
@@ -78,7 +93,7 @@ fn main() {
         eprintln!("== {} ({})", scenario.name, scenario.what);
         let mut results: [Vec<Measured>; 2] = [Vec::new(), Vec::new()];
         for run in 0..runs {
-            for (i, kind) in SERVERS.iter().enumerate() {
+            for (i, kind) in servers().iter().enumerate() {
                 let measured = (scenario.run)(kind);
                 eprintln!("   run {run} {kind:8} {measured:?}");
                 results[i].push(measured);
@@ -86,7 +101,8 @@ fn main() {
         }
         table.extend(report(scenario, &results));
     }
-    println!("\n| scenario | measure | project (median, range) | axum (median, range) | project ÷ axum | target |");
+    let [first, second] = servers();
+    println!("\n| scenario | measure | {first} (median, range) | {second} (median, range) | {first} ÷ {second} | target |");
     println!("|---|---|---|---|---|---|");
     for row in table {
         println!("{row}");
@@ -111,6 +127,8 @@ struct Measured {
     delivered_share: f64,
     memory_per_connection: Option<f64>,
     cpu_per_delivery_ns: Option<f64>,
+    /// Redis's own CPU per delivery, on a `BENCH_REDIS=1` run.
+    redis_cpu_per_delivery_ns: Option<f64>,
     p50_us: Option<f64>,
     p99_us: Option<f64>,
     max_us: Option<f64>,
@@ -159,6 +177,12 @@ const SCENARIOS: &[Scenario] = &[
             ("p99 latency (µs)", |m| m.p99_us, Some(0.85), true),
             ("p50 latency (µs)", |m| m.p50_us, None, true),
             ("max latency (µs)", |m| m.max_us, None, true),
+            (
+                "Redis CPU per delivery (ns)",
+                |m| m.redis_cpu_per_delivery_ns,
+                None,
+                true,
+            ),
         ],
     },
     Scenario {
@@ -197,6 +221,28 @@ const SCENARIOS: &[Scenario] = &[
             Some(1.5),
             false,
         )],
+    },
+    Scenario {
+        name: "S6",
+        what: "1,000 subscribers x 1,000 events/s x 100 B",
+        run: s6,
+        measures: &[
+            (
+                "CPU per delivery (ns)",
+                |m| m.cpu_per_delivery_ns,
+                None,
+                true,
+            ),
+            ("p99 latency (µs)", |m| m.p99_us, None, true),
+            ("p50 latency (µs)", |m| m.p50_us, None, true),
+            ("max latency (µs)", |m| m.max_us, None, true),
+            (
+                "Redis CPU per delivery (ns)",
+                |m| m.redis_cpu_per_delivery_ns,
+                None,
+                true,
+            ),
+        ],
     },
 ];
 
@@ -261,6 +307,7 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
             })
             .collect();
         let cpu = server.cpu();
+        let redis_cpu = redis::cpu();
         load::get_text(
             server.addr,
             &format!("/start?rate={rate}&size={size}&count={count}"),
@@ -274,6 +321,9 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
         })
         .await;
         let cpu = server.cpu() - cpu;
+        let redis_cpu = redis::cpu()
+            .zip(redis_cpu)
+            .map(|(after, before)| after - before);
         let mut seen = seen.borrow_mut();
         if seen.wire_bytes != seen.plain_bytes {
             eprintln!(
@@ -294,6 +344,10 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
         Measured {
             delivered_share: seen.events as f64 / expected as f64,
             cpu_per_delivery_ns: Some(cpu.as_nanos() as f64 / seen.events.max(1) as f64),
+            // Only the Redis server's runs use it; the other's stays empty.
+            redis_cpu_per_delivery_ns: redis_cpu
+                .filter(|_| kind == "redis")
+                .map(|cpu| cpu.as_nanos() as f64 / seen.events.max(1) as f64),
             p50_us: at(0.5),
             p99_us: at(0.99),
             max_us: latencies.last().map(|&v| f64::from(v)),
@@ -312,6 +366,10 @@ fn s3(kind: &str) -> Measured {
 
 fn s4(kind: &str) -> Measured {
     broadcast(kind, 10, 1_000, 100, 5)
+}
+
+fn s6(kind: &str) -> Measured {
+    broadcast(kind, 1_000, 1_000, 100, 10)
 }
 
 fn s5(kind: &str) -> Measured {
@@ -345,15 +403,26 @@ fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
 fn report(scenario: &Scenario, results: &[Vec<Measured>; 2]) -> Vec<String> {
     let mut rows = Vec::new();
     for (measure, get, target, lower_is_better) in scenario.measures {
-        let mut stats = [(0.0, 0.0, 0.0); 2];
-        for (i, runs) in results.iter().enumerate() {
+        // A side that does not measure it (Redis's CPU on the in-memory
+        // server) shows a dash; a measure neither side has is left out.
+        let stats = results.clone().map(|runs| {
             let mut values: Vec<f64> = runs.iter().filter_map(get).collect();
-            if values.is_empty() {
-                return rows;
-            }
-            stats[i] = median_and_range(&mut values);
-        }
-        let ratio = stats[0].0 / stats[1].0;
+            (!values.is_empty()).then(|| median_and_range(&mut values))
+        });
+        let [Some(first), second] = stats else {
+            continue;
+        };
+        let cell =
+            |(median, low, high): (f64, f64, f64)| format!("{median:.0} ({low:.0}–{high:.0})");
+        let Some(second) = second else {
+            rows.push(format!(
+                "| {} | {measure} | {} | — | | |",
+                scenario.name,
+                cell(first)
+            ));
+            continue;
+        };
+        let ratio = first.0 / second.0;
         let verdict = match target {
             None => String::new(),
             Some(target) => {
@@ -369,13 +438,11 @@ fn report(scenario: &Scenario, results: &[Vec<Measured>; 2]) -> Vec<String> {
                 )
             }
         };
-        let cell =
-            |(median, low, high): (f64, f64, f64)| format!("{median:.0} ({low:.0}–{high:.0})");
         rows.push(format!(
             "| {} | {measure} | {} | {} | {ratio:.2} | {verdict} |",
             scenario.name,
-            cell(stats[0]),
-            cell(stats[1]),
+            cell(first),
+            cell(second),
         ));
     }
     let share = |runs: &Vec<Measured>| runs.iter().map(|m| m.delivered_share).fold(1.0, f64::min);

@@ -134,11 +134,21 @@ pub mod project {
         Ok(())
     }
 
-    pub fn serve() {
+    /// Serves with the hub in memory, or on the Redis at `redis`.
+    pub fn serve(redis: Option<String>) {
         runtime().block_on(async {
             let listener = listen();
             // The whole run fits in the history: every event is delivered.
-            let hub = Hub::<BroadcastRoute>::builder().history(1 << 16).build();
+            let hub = match redis {
+                None => Hub::<BroadcastRoute>::builder().history(1 << 16).build(),
+                Some(url) => Hub::with_backplane(
+                    sse_runtime::hub::RedisBackplane::builder(url)
+                        .history(1 << 16)
+                        .connect()
+                        .await
+                        .expect("Redis"),
+                ),
+            };
             let control = hub.clone();
             let server = Server::new()
                 .with_state(hub)

@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 
 use self::protocol::Position;
 use self::stream_id::StreamId;
-use self::topics::Topics;
+use self::topics::{TopicLog, Topics};
 use super::backplane::{Backplane, BackplaneError, Subscribed};
 use super::waiters::lock;
 use crate::event::EventBody;
@@ -306,6 +306,14 @@ impl RedisBackplane {
         }
     }
 
+    /// Has the reader read `log` after `last` (where Redis's stream ended
+    /// when a subscriber asked), unless it reads it already.
+    async fn attach(&self, log: &TopicLog, last: Option<StreamId>) {
+        if lock(&log.ring).attach(last.unwrap_or_default()) {
+            self.nudge(self.inner.topics.changed()).await;
+        }
+    }
+
     async fn position(
         &self,
         key: &str,
@@ -374,6 +382,15 @@ impl Backplane for RedisBackplane {
         // this instance read is one Redis gave.
         let mut asked = false;
         let mut skipped = 0;
+        if after.is_none() {
+            // Live: after the last event Redis has, which this instance's
+            // reader may not have read yet.
+            let position = self.position(&log.key, None).await?;
+            self.attach(&log, position.last).await;
+            let end = position.last.unwrap_or_default();
+            cursor.replayed_through(end);
+            (after, asked) = (Some(end), true);
+        }
         loop {
             {
                 let ring = lock(&log.ring);
@@ -403,10 +420,7 @@ impl Backplane for RedisBackplane {
                     }
                 }
             }
-            let attached = lock(&log.ring).attach(position.last.unwrap_or_default());
-            if attached {
-                self.nudge(topics.changed()).await;
-            }
+            self.attach(&log, position.last).await;
             let complete = position.entries.len() < PAGE;
             skipped += cursor.replay(position.entries);
             if let (true, Some(replayed), Some(last)) = (complete, after, position.last) {
