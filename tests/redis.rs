@@ -716,3 +716,55 @@ mod interleavings {
         });
     }
 }
+
+mod unavailable {
+    use std::time::Duration;
+
+    use sse_runtime::extract::{FromRef, State};
+    use sse_runtime::hub::{Ended, Hub, RedisBackplane};
+    use sse_runtime::{sse, Server};
+    use tokio::sync::mpsc;
+
+    use super::support::http::{open, start};
+    use super::support::redis::RedisServer;
+
+    #[derive(Clone, FromRef)]
+    struct App {
+        hub: Hub<NotesRoute>,
+        ended: mpsc::UnboundedSender<Ended>,
+    }
+
+    #[sse("/notes")]
+    async fn notes(
+        session: NotesSession,
+        hub: State<Hub<NotesRoute>>,
+        ended: State<mpsc::UnboundedSender<Ended>>,
+    ) -> Result<(), sse_runtime::Error> {
+        let how = hub.0.subscribe().serve(&session).await?;
+        let _ = ended.0.send(how);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_subscribe_while_redis_is_down_ends_the_stream_as_unavailable() {
+        let Some(mut redis) = RedisServer::start("redis: unavailable") else {
+            return;
+        };
+        let backplane = RedisBackplane::builder(redis.url())
+            .connect()
+            .await
+            .unwrap();
+        let (sender, mut ended) = mpsc::unbounded_channel();
+        let app = App {
+            hub: Hub::with_backplane(backplane),
+            ended: sender,
+        };
+        let server = start(Server::new().with_state(app).route(notes)).await;
+        redis.stop();
+        let mut stream = open(server.addr, "/notes").await;
+        tokio::time::timeout(Duration::from_secs(10), stream.body_end())
+            .await
+            .expect("the stream ends");
+        assert_eq!(ended.recv().await, Some(Ended::Unavailable));
+    }
+}

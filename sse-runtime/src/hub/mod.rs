@@ -127,6 +127,9 @@ pub enum Ended {
     Lagged,
     /// The hub was closed with [`Hub::close`].
     HubClosed,
+    /// The backplane could not subscribe (Redis unreachable, say): the
+    /// stream ends, and the client reconnects after its `retry` delay.
+    Unavailable,
 }
 
 impl From<BodyError> for PublishError {
@@ -692,7 +695,7 @@ impl UntypedSubscription {
             Err(BackplaneError::Closed) => return Ok(Ended::HubClosed),
             Err(err) => {
                 tracing::warn!(topic = %self.topic, "cannot subscribe: {err}");
-                return Ok(Ended::HubClosed);
+                return Ok(Ended::Unavailable);
             }
         };
         if history_lost {
