@@ -6,6 +6,10 @@
 //! cargo run --example chat              # then open http://127.0.0.1:8080
 //! ```
 //!
+//! It logs through `tracing` (`RUST_LOG=debug` shows every stream opening
+//! and ending) and serves its metrics at `GET /metrics` in the Prometheus
+//! text format.
+//!
 //! With `REDIS_URL` set, the room lives in Redis Streams and is shared by
 //! every instance (README, "Several instances"):
 //!
@@ -27,12 +31,14 @@ mod common;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
 use sse_runtime::extract::{LastEventId, Query, State};
 use sse_runtime::hub::{Hub, RedisBackplane};
 use sse_runtime::server::tls::TlsConfig;
 use sse_runtime::server::RequestBody;
 use sse_runtime::{sse, Server};
+use tracing_subscriber::EnvFilter;
 
 /// Someone opened the page.
 #[derive(Clone, Debug, Serialize)]
@@ -123,17 +129,18 @@ impl Drop for Presence {
     }
 }
 
-/// Serves the page and takes posted messages.
-async fn site(room: Hub<ChatRoute>, request: Request<RequestBody>) -> Response<Full<Bytes>> {
+/// Serves the page, the metrics, and takes posted messages.
+async fn site(
+    room: Hub<ChatRoute>,
+    metrics: PrometheusHandle,
+    request: Request<RequestBody>,
+) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
-        (&Method::GET, "/") => {
-            let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                "text/html; charset=utf-8".parse().expect("valid"),
-            );
-            response
-        }
+        (&Method::GET, "/metrics") => typed(metrics.render().into(), "text/plain; version=0.0.4"),
+        (&Method::GET, "/") => typed(
+            Bytes::from_static(PAGE.as_bytes()),
+            "text/html; charset=utf-8",
+        ),
         (&Method::POST, "/send") => {
             let body = Limited::new(request.into_body(), 4096).collect().await;
             let message = body
@@ -155,6 +162,13 @@ async fn site(room: Hub<ChatRoute>, request: Request<RequestBody>) -> Response<F
     }
 }
 
+fn typed(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    let value = header::HeaderValue::from_static(content_type);
+    response.headers_mut().insert(header::CONTENT_TYPE, value);
+    response
+}
+
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
@@ -163,6 +177,15 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Logs on stderr, `info` unless RUST_LOG says otherwise.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    // The recorder first: the server takes its handles as it starts.
+    let metrics = PrometheusBuilder::new().install_recorder()?;
+    sse_runtime::metrics::describe();
     let (listener, addr) = common::listen().await?;
     // One room for every instance when REDIS_URL is set; else this process's.
     let redis = std::env::var("REDIS_URL").ok();
@@ -181,7 +204,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = Server::new()
         .with_state(room)
         .route(chat)
-        .fallback(move |request| site(site_room.clone(), request))
+        .fallback(move |request| site(site_room.clone(), metrics.clone(), request))
         .with_graceful_shutdown(sse_runtime::server::shutdown_signal());
     // HTTPS (HTTP/2 and HTTP/1.1) when TLS_CERT and TLS_KEY name PEM files.
     let (server, scheme) = match (std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {

@@ -76,6 +76,23 @@ async fn chat_serves_its_page_relays_typed_events_and_resumes() {
     assert_eq!(event(&mut back).await, ("message", said.into()));
     assert_eq!(event(&mut back).await, ("leave", r#"{"name":"bo"}"#.into()));
     assert_eq!(event(&mut back).await, ("join", r#"{"name":"cy"}"#.into()));
+
+    // Its metrics, in the Prometheus text format, on the page's port.
+    let (status, headers, metrics) = text(request(addr, get(addr, "/metrics", &[])).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/plain; version=0.0.4");
+    for line in [
+        "# TYPE sse_streams_opened_total counter",
+        "sse_streams_opened_total{route=\"/chat\"} 3",
+        "sse_streams_open{route=\"/chat\"} 2",
+        "sse_hub_published_total{hub=\"ChatRoute\"} 5",
+        "sse_streams_ended_total{route=\"/chat\",reason=\"client_left\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line:?} not in\n{metrics}"
+        );
+    }
     drop((ana, back));
     example.interrupt();
 }

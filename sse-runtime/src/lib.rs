@@ -50,6 +50,7 @@ pub mod extract;
 pub mod heartbeat;
 pub mod hub;
 mod macro_support;
+pub mod metrics;
 mod outbox;
 pub mod request;
 pub mod route;

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::compression::Encoder;
 use crate::error::Error;
 use crate::heartbeat::{Heartbeat, HeartbeatTimer};
+use crate::metrics::StreamMetrics;
 use crate::request::Request;
 
 /// What a session and its response body share.
@@ -39,12 +40,16 @@ pub(crate) struct Outbox {
     closed: CancellationToken,
     max_buffered: usize,
     write_timeout: Option<Duration>,
+    /// The stream's counters (`crate::metrics`).
+    metrics: StreamMetrics,
 }
 
 struct State {
     /// Encoded events not yet handed to the connection. Only ever holds
     /// whole events.
     buf: BytesMut,
+    /// How many events `buf` holds (a `retry:` preamble is not one).
+    events: u64,
     /// No more events will be accepted: the handler returned, `close()` was
     /// called, or the response body is gone.
     ended: bool,
@@ -67,7 +72,7 @@ struct State {
     feed: Option<Box<dyn Feed>>,
 }
 
-/// Why a stream ended, as its end is logged.
+/// Why a stream ended, as its end is logged and counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EndReason {
     /// The handler returned (or called `close`).
@@ -79,15 +84,42 @@ pub(crate) enum EndReason {
     WriteTimeout,
     /// A hub subscriber fell too far behind and was closed.
     SlowConsumer,
+    /// The server shut down and the handler returned.
+    Shutdown,
+    /// The handler was still running at the shutdown deadline.
+    ShutdownDeadline,
+    /// The handler returned an error.
+    HandlerFailed,
+    /// The handler panicked.
+    HandlerPanicked,
 }
 
 impl EndReason {
+    /// As the "stream ended" event says it.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             EndReason::HandlerReturned => "handler returned",
             EndReason::ClientLeft => "client left",
             EndReason::WriteTimeout => "write timeout",
             EndReason::SlowConsumer => "slow consumer",
+            EndReason::Shutdown => "shutdown",
+            EndReason::ShutdownDeadline => "shutdown deadline",
+            EndReason::HandlerFailed => "handler failed",
+            EndReason::HandlerPanicked => "handler panicked",
+        }
+    }
+
+    /// As the `reason` label of `sse_streams_ended_total` says it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            EndReason::HandlerReturned => "handler_returned",
+            EndReason::ClientLeft => "client_left",
+            EndReason::WriteTimeout => "write_timeout",
+            EndReason::SlowConsumer => "slow_consumer",
+            EndReason::Shutdown => "shutdown",
+            EndReason::ShutdownDeadline => "shutdown_deadline",
+            EndReason::HandlerFailed => "handler_failed",
+            EndReason::HandlerPanicked => "handler_panicked",
         }
     }
 }
@@ -98,22 +130,32 @@ impl EndReason {
 pub(crate) trait Feed: Send {
     /// The next frame to write; `Ready(None)` when the feed is done (it
     /// then reports why to whoever attached it).
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>>;
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<FeedFrame>>;
+}
+
+/// What a [`Feed`] hands the body: whole events in one buffer.
+pub(crate) struct FeedFrame {
+    pub(crate) bytes: Bytes,
+    /// How many events `bytes` holds.
+    pub(crate) events: u64,
 }
 
 impl Outbox {
-    /// An outbox that starts with `preamble` (a route's initial `retry:`).
+    /// An outbox that starts with `preamble` (a route's initial `retry:`)
+    /// and counts into `metrics`.
     pub(crate) fn new(
         request: Request,
         closed: CancellationToken,
         max_buffered: usize,
         write_timeout: Option<Duration>,
         preamble: Option<&Bytes>,
+        metrics: StreamMetrics,
     ) -> Arc<Self> {
         let buf = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
         Arc::new(Self {
             state: Mutex::new(State {
                 buf,
+                events: 0,
                 ended: false,
                 body_gone: false,
                 body_waker: None,
@@ -128,7 +170,13 @@ impl Outbox {
             closed,
             max_buffered,
             write_timeout,
+            metrics,
         })
+    }
+
+    /// The stream's counters.
+    pub(crate) fn metrics(&self) -> &StreamMetrics {
+        &self.metrics
     }
 
     pub(crate) fn request(&self) -> &Request {
@@ -193,6 +241,7 @@ impl Outbox {
             state.buf.truncate(mark);
             return Poll::Ready(result);
         }
+        state.events += 1;
         let waker = if mark == 0 {
             state.body_waker.take()
         } else {
@@ -295,6 +344,7 @@ impl Outbox {
             state.ended = true;
             state.body_gone = true;
             state.buf = BytesMut::new();
+            state.events = 0;
             let wakers = std::mem::take(&mut state.send_wakers);
             (wakers, state.gone_waker.take(), state.feed.take())
         };
@@ -371,15 +421,16 @@ impl http_body::Body for StreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        this.poll_plain(cx).map(|frame| match frame {
-            Some(frame) => Some(Ok(Frame::data(this.encode(frame)))),
+        let frame = ready!(this.poll_plain(cx));
+        let wire = match frame {
+            Some(frame) => Some(this.encode(frame)),
             // A compressed stream ends with the compressor's trailer.
-            None => this
-                .encoder
-                .as_mut()
-                .and_then(|encoder| encoder.finish())
-                .map(|trailer| Ok(Frame::data(trailer))),
-        })
+            None => this.encoder.as_mut().and_then(|encoder| encoder.finish()),
+        };
+        if let Some(bytes) = &wire {
+            this.outbox.metrics.bytes(bytes.len());
+        }
+        Poll::Ready(wire.map(|bytes| Ok(Frame::data(bytes))))
     }
 }
 
@@ -390,11 +441,13 @@ impl StreamBody {
         let mut state = this.outbox.lock();
         if !state.buf.is_empty() {
             let batch = state.buf.split().freeze();
+            let events = std::mem::take(&mut state.events);
             state.stalled = None;
             let wakers = std::mem::take(&mut state.send_wakers);
             drop(state);
             wakers.into_iter().for_each(Waker::wake);
             this.heartbeat.wrote();
+            this.outbox.metrics.events(events);
             return Poll::Ready(Some(batch));
         }
         if state.ended {
@@ -415,7 +468,8 @@ impl StreamBody {
             match feed.poll_frame(cx) {
                 Poll::Ready(Some(frame)) => {
                     this.heartbeat.wrote();
-                    return Poll::Ready(Some(frame));
+                    this.outbox.metrics.events(frame.events);
+                    return Poll::Ready(Some(frame.bytes));
                 }
                 // Done: it told its session why; the stream goes on until the
                 // session ends it.
@@ -423,7 +477,9 @@ impl StreamBody {
                 Poll::Pending => {}
             }
         }
-        this.heartbeat.poll_due(cx).map(Some)
+        let heartbeat = ready!(this.heartbeat.poll_due(cx));
+        this.outbox.metrics.heartbeat();
+        Poll::Ready(Some(heartbeat))
     }
 }
 
@@ -461,6 +517,7 @@ mod tests {
             max_buffered,
             write_timeout,
             None,
+            StreamMetrics::new(&"/test".into()),
         );
         (
             Session::new(outbox.clone()),

@@ -56,7 +56,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use crate::event::{BodyError, EventBody};
 
@@ -67,7 +67,8 @@ pub use redis::{RedisBackplane, RedisBuilder, RedisCursor};
 
 use backplane::DynBackplane;
 
-use crate::outbox::Feed;
+use crate::metrics::HubMetrics;
+use crate::outbox::{Feed, FeedFrame};
 use crate::serializer::SerializeError;
 use crate::typed::{EventOf, SessionOf};
 use crate::{Error, Event, EventError, Session};
@@ -185,13 +186,62 @@ pub struct Stats {
     pub history_lost: u64,
 }
 
-#[derive(Debug, Default)]
+/// The hub's numbers: kept for [`Hub::stats`], and counted through the
+/// metrics facade (`crate::metrics`) for an exporter.
 struct Counters {
     subscribers: AtomicU64,
     published: AtomicU64,
     delivered: AtomicU64,
     lagged: AtomicU64,
     history_lost: AtomicU64,
+    metrics: HubMetrics,
+}
+
+impl Counters {
+    /// The counters of a hub feeding the route type `R`.
+    fn new<R>() -> Self {
+        // The type's own name, without its module path: `ChatRoute`.
+        let name = std::any::type_name::<R>();
+        let hub = name.rsplit("::").next().unwrap_or(name);
+        Self {
+            subscribers: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            lagged: AtomicU64::new(0),
+            history_lost: AtomicU64::new(0),
+            metrics: HubMetrics::new(hub),
+        }
+    }
+
+    fn subscribed(&self) {
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        self.metrics.subscribers.increment(1.0);
+    }
+
+    fn unsubscribed(&self) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
+        self.metrics.subscribers.decrement(1.0);
+    }
+
+    fn published(&self) {
+        self.published.fetch_add(1, Ordering::Relaxed);
+        self.metrics.published.increment(1);
+    }
+
+    fn delivered(&self, events: u64) {
+        self.delivered.fetch_add(events, Ordering::Relaxed);
+        self.metrics.delivered.increment(events);
+    }
+
+    fn lagged(&self) {
+        self.lagged.fetch_add(1, Ordering::Relaxed);
+        self.metrics.lagged.increment(1);
+    }
+
+    fn history_lost(&self) {
+        self.history_lost.fetch_add(1, Ordering::Relaxed);
+        self.metrics.history_lost.increment(1);
+    }
 }
 
 /// Builds a [`Hub`] over the in-memory backplane.
@@ -361,7 +411,7 @@ impl<R> Hub<R> {
     pub fn with_backplane(backplane: impl Backplane) -> Self {
         Self {
             backplane: Arc::new(backplane),
-            counters: Arc::default(),
+            counters: Arc::new(Counters::new::<R>()),
             lagging: Lagging::Close,
             route: PhantomData,
         }
@@ -527,7 +577,7 @@ impl<R> Topic<R> {
         let topic = self.name.clone();
         Publish(Box::pin(async move {
             let id = backplane.publish(&topic, body?).await?;
-            counters.published.fetch_add(1, Ordering::Relaxed);
+            counters.published();
             Ok(id)
         }))
     }
@@ -699,11 +749,11 @@ impl UntypedSubscription {
             }
         };
         if history_lost {
-            self.counters.history_lost.fetch_add(1, Ordering::Relaxed);
+            self.counters.history_lost();
             session.send(history_lost_signal(after.as_deref())).await?;
         }
         let (done, ended) = tokio::sync::oneshot::channel();
-        self.counters.subscribers.fetch_add(1, Ordering::Relaxed);
+        self.counters.subscribed();
         session.attach_feed(Box::new(SubscriptionFeed {
             cursor,
             filter: self.filter,
@@ -745,7 +795,7 @@ struct SubscriptionFeed<C> {
 }
 
 impl<C> SubscriptionFeed<C> {
-    fn finish(&mut self, ended: Ended) -> Poll<Option<Bytes>> {
+    fn finish(&mut self, ended: Ended) -> Poll<Option<FeedFrame>> {
         if let Some(done) = self.done.take() {
             let _ = done.send(ended);
         }
@@ -754,26 +804,28 @@ impl<C> SubscriptionFeed<C> {
 }
 
 impl<C: Cursor> Feed for SubscriptionFeed<C> {
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<FeedFrame>> {
         loop {
             let polled = self.cursor.poll_next_batch(cx, &mut self.batch, BATCH);
             match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(CursorError::Closed)) => return self.finish(Ended::HubClosed),
                 Poll::Ready(Err(CursorError::Lagged { .. })) => {
-                    self.counters.lagged.fetch_add(1, Ordering::Relaxed);
+                    self.counters.lagged();
                     match self.lagging {
                         Lagging::Close => return self.finish(Ended::Lagged),
                         Lagging::SkipAhead => {
                             self.cursor.skip_to_oldest();
-                            self.counters.history_lost.fetch_add(1, Ordering::Relaxed);
+                            self.counters.history_lost();
                             let had = match &self.last_written {
                                 Some(entry) => Some(entry.id()),
                                 None => self.resumed_after.as_deref(),
                             };
                             let signal = history_lost_signal(had);
                             match signal.to_bytes() {
-                                Ok(frame) => return Poll::Ready(Some(frame)),
+                                Ok(bytes) => {
+                                    return Poll::Ready(Some(FeedFrame { bytes, events: 1 }))
+                                }
                                 Err(_) => continue,
                             }
                         }
@@ -788,9 +840,8 @@ impl<C: Cursor> Feed for SubscriptionFeed<C> {
                 continue; // all filtered out
             };
             self.last_written = Some(last.clone());
-            self.counters
-                .delivered
-                .fetch_add(self.batch.len() as u64, Ordering::Relaxed);
+            let events = self.batch.len() as u64;
+            self.counters.delivered(events);
             // One event: its shared bytes as they are. Several: one frame.
             let frame = if self.batch.len() == 1 {
                 self.batch[0].frame().clone()
@@ -803,14 +854,17 @@ impl<C: Cursor> Feed for SubscriptionFeed<C> {
                 frame.freeze()
             };
             self.batch.clear();
-            return Poll::Ready(Some(frame));
+            return Poll::Ready(Some(FeedFrame {
+                bytes: frame,
+                events,
+            }));
         }
     }
 }
 
 impl<C> Drop for SubscriptionFeed<C> {
     fn drop(&mut self) {
-        self.counters.subscribers.fetch_sub(1, Ordering::Relaxed);
+        self.counters.unsubscribed();
     }
 }
 

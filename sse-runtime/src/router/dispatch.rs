@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use http::request::Parts;
-use http::{Method, Response};
+use http::{Method, Response, StatusCode};
 use tracing::Instrument as _;
 
 #[cfg(doc)]
@@ -18,6 +18,7 @@ use super::routes::Matched;
 use super::supervise::supervise;
 use super::Inner;
 use crate::compression::Compression;
+use crate::metrics::{self, StreamMetrics};
 use crate::outbox::{Outbox, StreamBody};
 use crate::request::{last_event_id_is_readable, Request};
 use crate::route::Rejection;
@@ -55,10 +56,14 @@ impl Inner {
     pub(crate) async fn decide(&self, parts: Parts, peer: Option<SocketAddr>) -> Decision {
         let matched = match self.routes.find(parts.uri.path()) {
             None => return Decision::Fallback(parts),
-            Some(Err(rejection)) => return Decision::Respond(rejection_response(&rejection)),
+            Some(Err((route, rejection))) => {
+                metrics::request_refused(route, rejection.status());
+                return Decision::Respond(rejection_response(&rejection));
+            }
             Some(Ok(matched)) => matched,
         };
         if parts.method != Method::GET {
+            metrics::request_refused(&matched.route.pattern, StatusCode::METHOD_NOT_ALLOWED);
             return Decision::Respond(method_not_allowed());
         }
         match self.open_stream(matched, parts, peer).await {
@@ -76,6 +81,7 @@ impl Inner {
         peer: Option<SocketAddr>,
     ) -> Result<StreamBody, Rejection> {
         let number = self.streams.fetch_add(1, Ordering::Relaxed) + 1;
+        let route = matched.route.pattern.clone();
         let span = tracing::info_span!(
             "sse_stream",
             route = %matched.route.pattern,
@@ -90,11 +96,14 @@ impl Inner {
         let _entered = span.enter();
         match &opened {
             Ok(_) => tracing::debug!("stream opened"),
-            Err(rejection) => tracing::info!(
-                status = rejection.status().as_u16(),
-                reason = rejection.message(),
-                "stream refused"
-            ),
+            Err(rejection) => {
+                metrics::request_refused(&route, rejection.status());
+                tracing::info!(
+                    status = rejection.status().as_u16(),
+                    reason = rejection.message(),
+                    "stream refused"
+                );
+            }
         }
         opened
     }
@@ -122,8 +131,10 @@ impl Inner {
             self.max_buffered,
             self.write_timeout,
             route.preamble.for_stream(number).as_ref(),
+            StreamMetrics::new(&route.pattern),
         );
         let running = route.route.start(Session::new(outbox.clone())).await?;
+        outbox.metrics().opened();
         self.shutdown.tasks.spawn(supervise(
             running,
             outbox.clone(),

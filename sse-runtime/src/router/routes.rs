@@ -163,7 +163,10 @@ impl RouteTable {
 
     /// The route at `path`, if any; a parameter that is not UTF-8 once
     /// percent-decoded refuses the request.
-    pub(crate) fn find(&self, path: &str) -> Option<Result<Matched<'_>, Rejection>> {
+    /// The route `path` matches, with its decoded parameters; or that
+    /// route's pattern and why its parameters do not decode.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn find(&self, path: &str) -> Option<Result<Matched<'_>, (&Arc<str>, Rejection)>> {
         let matched = self.router.at(path).ok()?;
         let route = &self.routes[*matched.value];
         let params: Result<Vec<_>, _> = matched
@@ -171,7 +174,10 @@ impl RouteTable {
             .iter()
             .map(|(name, value)| decode_param(name, value))
             .collect();
-        Some(params.map(|params| Matched { route, params }))
+        Some(match params {
+            Ok(params) => Ok(Matched { route, params }),
+            Err(rejection) => Err((&route.pattern, rejection)),
+        })
     }
 }
 

@@ -107,11 +107,11 @@ impl Supervised {
 /// Why a stream whose handler returned ended: what the stream knew first
 /// (the client left, a write timeout, a slow consumer), else shutdown if it
 /// had begun, else the handler's own choice.
-fn reason(outbox: &Outbox, draining: &CancellationToken) -> &'static str {
+fn reason(outbox: &Outbox, draining: &CancellationToken) -> EndReason {
     match outbox.end_reason() {
-        Some(reason) => reason.as_str(),
-        None if draining.is_cancelled() => "shutdown",
-        None => EndReason::HandlerReturned.as_str(),
+        Some(reason) => reason,
+        None if draining.is_cancelled() => EndReason::Shutdown,
+        None => EndReason::HandlerReturned,
     }
 }
 
@@ -133,25 +133,26 @@ impl Future for Supervised {
                 let error: &dyn std::error::Error = &*error;
                 let route = &**this.route;
                 tracing::error!(route, error, "SSE handler failed");
-                "handler failed"
+                EndReason::HandlerFailed
             }
             Outcome::Returned(Err(panic)) => {
                 let message = panic_message(panic.as_ref());
                 let route = &**this.route;
                 tracing::error!(route, panic = message, "SSE handler panicked");
-                "handler panicked"
+                EndReason::HandlerPanicked
             }
             Outcome::Abandoned => {
                 let grace = *this.grace;
                 tracing::debug!(?grace, "SSE handler cancelled: its client was gone");
-                "client left"
+                EndReason::ClientLeft
             }
             Outcome::Deadline => {
                 tracing::debug!("SSE handler stopped at the shutdown deadline");
-                "shutdown deadline"
+                EndReason::ShutdownDeadline
             }
         };
-        tracing::debug!(reason, "stream ended");
+        tracing::debug!(reason = reason.as_str(), "stream ended");
+        this.outbox.metrics().ended(reason.label());
         this.outbox.end();
         Poll::Ready(())
     }

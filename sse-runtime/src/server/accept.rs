@@ -27,6 +27,7 @@ use super::listener::Listener;
 use super::proxy::read_proxy_header;
 use super::service::{HttpService, RequestBody};
 use super::{Running, Signal};
+use crate::metrics::{self, ConnectionMetric};
 use crate::request::PeerAddr;
 use crate::request::Scheme;
 use crate::router::text_response;
@@ -173,10 +174,14 @@ impl Running {
     {
         match admitted {
             Ok(permit) => {
+                let _open = ConnectionMetric::open();
                 self.connection(stream, conn, deadline).await;
                 drop(permit);
             }
-            Err(_) => self.refuse(stream).await,
+            Err(_) => {
+                metrics::connection_refused();
+                self.refuse(stream).await;
+            }
         }
     }
 
