@@ -199,6 +199,36 @@ pub async fn open(addr: SocketAddr, path: &str) -> Conn {
     stream
 }
 
+/// Opens `n` streams at once, a task each, all started together, as
+/// browsers do after a deploy; returns for each client the time from the
+/// start until its response head arrived, and the open streams.
+pub async fn storm(addr: SocketAddr, n: usize) -> (Vec<Duration>, Vec<Conn>) {
+    let start = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            tokio::task::spawn_local(async move {
+                let mut stream = open(addr, "/broadcast").await;
+                let mut head = Vec::with_capacity(512);
+                let mut buf = [0u8; 512];
+                while memmem::find(&head, b"\r\n\r\n").is_none() {
+                    let read = stream.read(&mut buf).await.expect("read");
+                    assert!(read > 0, "the server closed a storm connection");
+                    head.extend_from_slice(&buf[..read]);
+                }
+                (start.elapsed(), stream)
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(n);
+    let mut streams = Vec::with_capacity(n);
+    for client in clients {
+        let (time, stream) = client.await.expect("a storm client");
+        times.push(time);
+        streams.push(stream);
+    }
+    (times, streams)
+}
+
 /// Reads `stream` until `want` data events arrived (or it ends), into a
 /// `buffer`-byte buffer, recording each event's latency when `timed`.
 pub async fn read(mut stream: Conn, want: u64, buffer: usize, timed: bool, seen: Shared) {

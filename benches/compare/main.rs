@@ -151,6 +151,15 @@ struct Scenario {
     measures: &'static [Measure],
 }
 
+/// What a storm measures: the last client's wait, the spread, and the
+/// server's CPU per client served.
+const STORM: &[Measure] = &[
+    ("time until all are served (µs)", |m| m.max_us, None, true),
+    ("p99 per client (µs)", |m| m.p99_us, None, true),
+    ("p50 per client (µs)", |m| m.p50_us, None, true),
+    ("CPU per client (ns)", |m| m.cpu_per_delivery_ns, None, true),
+];
+
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "S1",
@@ -221,6 +230,18 @@ const SCENARIOS: &[Scenario] = &[
             Some(1.5),
             false,
         )],
+    },
+    Scenario {
+        name: "S7",
+        what: "a reconnect storm: 5,000 clients connecting at once",
+        run: s7,
+        measures: STORM,
+    },
+    Scenario {
+        name: "S8",
+        what: "a reconnect storm: 10,000 clients connecting at once",
+        run: s8,
+        measures: STORM,
     },
     Scenario {
         name: "S6",
@@ -366,6 +387,46 @@ fn s3(kind: &str) -> Measured {
 
 fn s4(kind: &str) -> Measured {
     broadcast(kind, 10, 1_000, 100, 5)
+}
+
+/// `n` clients opening streams at once against a server listening with its
+/// default backlog: 4,096 for the project (`Server::serve`), tokio's 1,024
+/// for axum (`TcpListener::bind`), or `BENCH_STORM_AXUM_BACKLOG`.
+fn storm(kind: &str, n: usize) -> Measured {
+    let backlog = match kind {
+        "axum" => env_or("BENCH_STORM_AXUM_BACKLOG", 1024),
+        _ => sse_runtime::server::DEFAULT_BACKLOG,
+    };
+    // Read by the server process as it starts (edition 2021: safe).
+    std::env::set_var("SSE_BENCH_BACKLOG", backlog.to_string());
+    let server = ServerProcess::start(kind);
+    std::env::remove_var("SSE_BENCH_BACKLOG");
+    let local = tokio::task::LocalSet::new();
+    runtime().block_on(local.run_until(async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let cpu = server.cpu();
+        let (mut times, streams) = load::storm(server.addr, n).await;
+        let cpu = server.cpu() - cpu;
+        times.sort_unstable();
+        let at = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize].as_micros() as f64;
+        drop(streams);
+        Measured {
+            delivered_share: times.len() as f64 / n as f64,
+            cpu_per_delivery_ns: Some(cpu.as_nanos() as f64 / n as f64),
+            p50_us: Some(at(0.5)),
+            p99_us: Some(at(0.99)),
+            max_us: Some(at(1.0)),
+            ..Measured::default()
+        }
+    }))
+}
+
+fn s7(kind: &str) -> Measured {
+    storm(kind, 5_000)
+}
+
+fn s8(kind: &str) -> Measured {
+    storm(kind, 10_000)
 }
 
 fn s6(kind: &str) -> Measured {

@@ -89,13 +89,19 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-/// A listener on a free loopback port, with a backlog deep enough for
-/// thousands of connections opened at once (the default 128 drops some),
-/// announced on stdout for the load generator.
+/// A listener on a free loopback port, announced on stdout for the load
+/// generator. Its backlog is 4,096 (what `Server::serve` uses), deep enough
+/// for thousands of connections opened at once, unless the storm scenario
+/// sets another (`SSE_BENCH_BACKLOG`: axum's `TcpListener::bind` gets tokio's
+/// 1,024).
 fn listen() -> TcpListener {
+    let backlog = std::env::var("SSE_BENCH_BACKLOG")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(sse_runtime::server::DEFAULT_BACKLOG);
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.bind(([127, 0, 0, 1], 0).into()).expect("bind");
-    let listener = socket.listen(4096).expect("listen");
+    let listener = socket.listen(backlog).expect("listen");
     println!("port {}", listener.local_addr().expect("bound").port());
     listener
 }
