@@ -17,9 +17,17 @@ use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
 
 /// `<runtime>::__private`, every token spanned at `span`: how generated
 /// code names the runtime (the one place that writes its path), so that an
-/// error in it points at the user's token, as `quote_spanned!` would.
+/// error in it points at the user's token, as `quote_spanned!` would. A
+/// runtime named by `crate = ".."` is named through the alias
+/// [`runtime_import`] makes.
 fn runtime_at(route: &Route, span: Span) -> TokenStream {
-    let runtime = &route.runtime;
+    let runtime = match runtime_alias(route) {
+        Some(alias) => quote!(#alias),
+        None => {
+            let path = &route.runtime;
+            quote!(#path)
+        }
+    };
     quote!(#runtime::__private)
         .into_iter()
         .map(|mut token| {
@@ -27,6 +35,34 @@ fn runtime_at(route: &Route, span: Span) -> TokenStream {
             token
         })
         .collect()
+}
+
+/// The name generated code gives a runtime named by `crate = ".."`, one per
+/// route (a module's routes have distinct function names), spanned on the
+/// attribute's value.
+fn runtime_alias(route: &Route) -> Option<syn::Ident> {
+    route.runtime_named.then(|| {
+        let mut alias = format_ident!("__sse_runtime_of_{}", route.func.sig.ident);
+        alias.set_span(route.runtime.span());
+        alias
+    })
+}
+
+/// `use <crate = ..> as <alias>;`: the one place a runtime path the user
+/// wrote is resolved. A path that does not resolve is one error, on the
+/// attribute's `crate` value; the compiler reports nothing more of the
+/// paths that go through the alias. (Without `crate = ..` the path comes
+/// from the crate's manifest and resolves; an import is left out, since an
+/// `impl` block, where a misplaced `#[sse]` would put it, refuses one.)
+fn runtime_import(route: &Route) -> TokenStream {
+    let Some(alias) = runtime_alias(route) else {
+        return TokenStream::new();
+    };
+    let runtime = &route.runtime;
+    quote_spanned! {alias.span()=>
+        #[allow(unused_imports)]
+        use #runtime as #alias;
+    }
 }
 
 /// The path of the route's serializer type. A bare `Json` or `Text` is
@@ -203,7 +239,9 @@ pub fn route(route: &Route) -> TokenStream {
     // dead code on top of the error.
     let unused = (!route.callable).then(|| quote!(#[allow(dead_code)]));
     let fallback = builtin_fallback(route);
+    let import = runtime_import(route);
     let items = quote! {
+        #import
         #fallback
 
         #(#docs)*

@@ -31,6 +31,9 @@ pub struct Route {
     /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
     /// names for a renamed dependency.
     pub runtime: syn::Path,
+    /// Whether `crate = "..."` named it (a path the compiler has yet to
+    /// resolve), rather than the crate's manifest.
+    pub runtime_named: bool,
     pub args: Vec<Arg>,
     /// Whether the handler can be called as declared; when it cannot (an error
     /// was reported), the route is generated without calling it.
@@ -126,6 +129,7 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {
         runtime,
+        runtime_named: args.krate.is_some(),
         route: route_ty,
         session,
         event_enum,
