@@ -174,9 +174,11 @@ impl Running {
     {
         match admitted {
             Ok(permit) => {
-                let _open = ConnectionMetric::open();
-                self.connection(stream, conn, deadline).await;
-                drop(permit);
+                let held = Held {
+                    _permit: permit,
+                    _open: ConnectionMetric::open(),
+                };
+                self.connection(stream, conn, deadline, held).await;
             }
             Err(_) => {
                 metrics::connection_refused();
@@ -215,8 +217,13 @@ impl Running {
         }
     }
 
-    async fn connection<Io>(self: Arc<Self>, mut stream: Io, conn: Conn, head_deadline: Instant)
-    where
+    async fn connection<Io>(
+        self: Arc<Self>,
+        mut stream: Io,
+        conn: Conn,
+        head_deadline: Instant,
+        held: Held,
+    ) where
         Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let head = tokio::select! {
@@ -242,9 +249,8 @@ impl Running {
                     None => return,
                     Some(Decision::Stream(body)) => {
                         drop(head);
-                        let (head, shutdown) = (fast_path::stream_head(&body), self.shutdown());
-                        let (drain, force) = (&shutdown.drain, &shutdown.force);
-                        fast_path::serve_stream(stream, head, body, timeout, drain, force).await;
+                        let head = fast_path::stream_head(&body);
+                        self.serve_stream(stream, head, body, held);
                         return;
                     }
                     Some(Decision::Respond(response)) => {
@@ -259,11 +265,7 @@ impl Running {
                     match Box::pin(through).await {
                         None => return,
                         Some(Ok((head, body))) => {
-                            let shutdown = self.shutdown();
-                            let (drain, force) = (&shutdown.drain, &shutdown.force);
-                            let serve =
-                                fast_path::serve_stream(stream, head, body, timeout, drain, force);
-                            serve.await;
+                            self.serve_stream(stream, head, body, held);
                             return;
                         }
                         Some(Err(response)) => decided = Some(Decided::Respond(Box::new(response))),
@@ -272,9 +274,29 @@ impl Running {
             }
         }
         let io = Rewind::new(head, stream, timeout);
-        // Boxed: hyper's connection state is large, and a stream on the fast
-        // path (the common case, idle for hours) should not carry its space.
+        // Boxed: hyper's connection state is large, and the task is sized
+        // for its largest state.
         Box::pin(self.serve_hyper(io, conn, head_deadline, decided)).await;
+        drop(held);
+    }
+
+    /// Serves a stream the fast path decided, in a task of its own: this
+    /// connection's task ends, and the stream (idle for hours, thousands of
+    /// them) holds only what writing it needs, not the space of reading a
+    /// head, deciding, or hyper. It keeps the connection's place under the
+    /// limit and in the metrics (`held`).
+    fn serve_stream<Io, B>(&self, stream: Io, head: bytes::Bytes, body: B, held: Held)
+    where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        B: http_body::Body<Data = bytes::Bytes> + Unpin + Send + 'static,
+    {
+        let shutdown = self.shutdown();
+        let (drain, force) = (shutdown.drain.clone(), shutdown.force.clone());
+        let timeout = self.config.write_timeout;
+        shutdown.tasks.spawn(async move {
+            fast_path::serve_stream(stream, head, body, timeout, &drain, &force).await;
+            drop(held);
+        });
     }
 
     /// Decides a request the fast path read (its extractors may await);
@@ -360,4 +382,12 @@ async fn accept_failed(err: std::io::Error) {
     }
     tracing::error!(error = %err, "accept failed; retrying in 100 ms");
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// What an admitted connection holds until it closes, whichever task
+/// serves it last: its place under the connection limit, and its count in
+/// `sse_connections_open`.
+struct Held {
+    _permit: Option<OwnedSemaphorePermit>,
+    _open: ConnectionMetric,
 }
