@@ -317,6 +317,48 @@ mod tests {
         }
     }
 
+    /// Any reply shape: strings that are ids, field names or junk, nested.
+    fn reply() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            Just(b"7-1".to_vec()),
+            Just(b"data".to_vec()),
+            Just(b"event".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Nil),
+            any::<i64>().prop_map(Value::Int),
+            text.clone().prop_map(Value::BulkString),
+            Just(Value::Okay),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((inner.clone(), inner), 0..4).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Replies come from the network: whatever their shape, reading
+        /// them is a value or an error, never a panic, and an event read
+        /// from one is always a well-formed frame.
+        #[test]
+        fn any_reply_is_read_or_refused_without_panicking(reply in reply()) {
+            if let Ok(streams) = xread(reply.clone()) {
+                for (_, entries) in streams {
+                    for (id, entry) in entries.into_iter().filter_map(|(id, e)| Some((id, e?))) {
+                        let frame = std::str::from_utf8(entry.frame()).unwrap();
+                        proptest::prop_assert!(frame.ends_with("\n\n"));
+                        proptest::prop_assert_eq!(entry.id(), id.to_string());
+                    }
+                }
+            }
+            let _ = Position::from_reply(reply);
+        }
+    }
+
     #[test]
     fn xread_replies_in_resp2_and_resp3() {
         let entry = |i: &str| {
