@@ -68,7 +68,6 @@ struct Ring {
     /// The number of the last event dropped off the front: resuming after
     /// it still misses nothing.
     dropped: Option<u64>,
-    closed: bool,
     /// Dropped from the backplane as idle: whoever still holds this looks
     /// the topic up again.
     evicted: bool,
@@ -174,11 +173,10 @@ impl MemoryBackplane {
                 entries: VecDeque::new(),
                 first: 1,
                 dropped: None,
-                closed: self.closed.load(Ordering::Acquire),
                 evicted: false,
                 cursors: 0,
                 active: Instant::now(),
-                waiters: Waiters::default(),
+                waiters: Waiters::new(self.closed.load(Ordering::Acquire)),
             }),
         });
         topics.logs.insert(topic.into(), log.clone());
@@ -221,7 +219,7 @@ impl Backplane for MemoryBackplane {
 
     async fn publish(&self, topic: &str, body: EventBody) -> Result<Arc<str>, BackplaneError> {
         let (log, entry, mut wakers) = self.ring(topic, |log, ring| {
-            if ring.closed {
+            if ring.waiters.is_closed() {
                 return Err(BackplaneError::Closed);
             }
             // Taken under the topic's lock, so numbers increase within it.
@@ -284,11 +282,7 @@ impl Backplane for MemoryBackplane {
                 .collect::<Vec<_>>()
         };
         for log in topics {
-            let wakers = {
-                let mut ring = lock(&log.ring);
-                ring.closed = true;
-                ring.waiters.take()
-            };
+            let wakers = lock(&log.ring).waiters.close();
             wakers.into_iter().for_each(Waker::wake);
         }
     }
@@ -329,7 +323,7 @@ impl Cursor for MemoryCursor {
             self.next += take as u64;
             return Poll::Ready(Ok(()));
         }
-        if ring.closed {
+        if ring.waiters.is_closed() {
             return Poll::Ready(Err(CursorError::Closed));
         }
         ring.waiters.register(self.slot, cx);

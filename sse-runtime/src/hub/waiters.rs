@@ -1,4 +1,5 @@
-//! The cursors of one topic that wait for its next event.
+//! The cursors of one topic that wait for its next event, and whether
+//! there will be one.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
@@ -11,9 +12,11 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// One slot per cursor holding the waker of a cursor that waits for the
 /// next event. A slot, not a list, so a cursor polled twice registers once
-/// and a dropped cursor leaves nothing behind.
+/// and a dropped cursor leaves nothing behind. Closed once the topic will
+/// have no more events: every waiter is woken, to read what is left.
 #[derive(Debug, Default)]
 pub(super) struct Waiters {
+    closed: bool,
     waiting: Vec<Option<Waker>>,
     free: Vec<usize>,
     /// Kept between events to collect the wakers in, so that waking
@@ -22,6 +25,25 @@ pub(super) struct Waiters {
 }
 
 impl Waiters {
+    /// Waiters of a topic that is closed already, or not.
+    pub(super) fn new(closed: bool) -> Self {
+        Self {
+            closed,
+            ..Self::default()
+        }
+    }
+
+    /// No more events: returns every waker, to be woken once the lock is
+    /// released.
+    pub(super) fn close(&mut self) -> Vec<Waker> {
+        self.closed = true;
+        self.take()
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// A slot for a new cursor.
     pub(super) fn slot(&mut self) -> usize {
         self.free.pop().unwrap_or_else(|| {

@@ -394,7 +394,7 @@ impl Backplane for RedisBackplane {
         loop {
             {
                 let ring = lock(&log.ring);
-                if ring.closed {
+                if ring.is_closed() {
                     return Err(BackplaneError::Closed);
                 }
                 if let Some(start) = ring.start(after) {
@@ -404,7 +404,7 @@ impl Backplane for RedisBackplane {
                 }
                 if asked && after > ring.read_after && ring.read_after.is_some() {
                     // The replay went further than the reader has read.
-                    cursor.place(ring.live());
+                    cursor.place(ring.end());
                     break;
                 }
             }

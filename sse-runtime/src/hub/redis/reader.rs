@@ -114,10 +114,7 @@ async fn read(inner: &Inner, connection: &mut MultiplexedConnection) -> redis::R
             let Some(log) = reading.get(&key) else {
                 continue;
             };
-            let (wakers, skipped) = {
-                let mut ring = lock(&log.ring);
-                ring.extend(entries)
-            };
+            let (mut wakers, skipped) = lock(&log.ring).extend(entries);
             if skipped > 0 {
                 tracing::warn!(
                     key = %log.key,
@@ -125,7 +122,6 @@ async fn read(inner: &Inner, connection: &mut MultiplexedConnection) -> redis::R
                     "redis backplane: entries that are not events (fields other than `event` and `data`) were skipped"
                 );
             }
-            let mut wakers = wakers;
             wakers.drain(..).for_each(std::task::Waker::wake);
             lock(&log.ring).give_back(wakers);
         }

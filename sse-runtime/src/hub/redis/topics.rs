@@ -72,11 +72,7 @@ impl Topics {
     pub(super) fn close(&self) {
         let logs: Vec<_> = lock(&self.logs).values().cloned().collect();
         for log in logs {
-            let wakers = {
-                let mut ring = lock(&log.ring);
-                ring.closed = true;
-                ring.waiters.take()
-            };
+            let wakers = lock(&log.ring).waiters.close();
             wakers.into_iter().for_each(Waker::wake);
         }
     }
@@ -112,7 +108,6 @@ pub(super) struct Ring {
     /// started, then the id of the last slot dropped off the front.
     covered_after: Option<StreamId>,
     history: usize,
-    pub(super) closed: bool,
     cursors: usize,
     waiters: Waiters,
 }
@@ -132,13 +127,18 @@ impl Ring {
             read_after: None,
             covered_after: None,
             history: history.max(1),
-            closed: false,
             cursors: 0,
             waiters: Waiters::default(),
         }
     }
 
-    fn end(&self) -> u64 {
+    /// Closed: no more events will be read.
+    pub(super) fn is_closed(&self) -> bool {
+        self.waiters.is_closed()
+    }
+
+    /// The position after the last event read.
+    pub(super) fn end(&self) -> u64 {
         self.first + self.slots.len() as u64
     }
 
@@ -173,12 +173,6 @@ impl Ring {
             position: self.first + kept as u64,
             lost,
         })
-    }
-
-    /// The position after the last event, for a cursor that replayed
-    /// further than the reader has read.
-    pub(super) fn live(&self) -> u64 {
-        self.end()
     }
 
     /// Appends what the reader read; returns the wakers to wake once the
@@ -319,7 +313,7 @@ impl Cursor for RedisCursor {
             self.delivered = batch.last().cloned();
             return Poll::Ready(Ok(()));
         }
-        if ring.closed {
+        if ring.waiters.is_closed() {
             return Poll::Ready(Err(CursorError::Closed));
         }
         ring.waiters.register(self.slot, cx);
