@@ -394,7 +394,9 @@ impl Backplane for RedisBackplane {
         loop {
             {
                 let ring = lock(&log.ring);
-                if ring.is_closed() {
+                // A log made after `close` collected the logs is not
+                // closed itself: the backplane's flag says so.
+                if ring.is_closed() || self.inner.closed.load(Ordering::Acquire) {
                     return Err(BackplaneError::Closed);
                 }
                 if let Some(start) = ring.start(after) {
