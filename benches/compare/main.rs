@@ -355,13 +355,9 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
             );
         }
         let expected = count * subscribers as u64;
-        let mut latencies = std::mem::take(&mut seen.latencies);
-        latencies.sort_unstable();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 - 1.0) * q) as usize)
-                .map(|&v| f64::from(v))
-        };
+        let mut latencies: Vec<f64> = seen.latencies.drain(..).map(f64::from).collect();
+        latencies.sort_by(f64::total_cmp);
+        let at = |q| quantile(&latencies, q);
         Measured {
             delivered_share: seen.events as f64 / expected as f64,
             cpu_per_delivery_ns: Some(cpu.as_nanos() as f64 / seen.events.max(1) as f64),
@@ -371,7 +367,7 @@ fn broadcast(kind: &str, subscribers: usize, rate: u64, size: usize, seconds: u6
                 .map(|cpu| cpu.as_nanos() as f64 / seen.events.max(1) as f64),
             p50_us: at(0.5),
             p99_us: at(0.99),
-            max_us: latencies.last().map(|&v| f64::from(v)),
+            max_us: latencies.last().copied(),
             ..Measured::default()
         }
     }))
@@ -405,20 +401,28 @@ fn storm(kind: &str, n: usize) -> Measured {
     runtime().block_on(local.run_until(async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let cpu = server.cpu();
-        let (mut times, streams) = load::storm(server.addr, n).await;
+        let (times, streams) = load::storm(server.addr, n).await;
         let cpu = server.cpu() - cpu;
-        times.sort_unstable();
-        let at = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize].as_micros() as f64;
+        let mut times: Vec<f64> = times.iter().map(|t| t.as_micros() as f64).collect();
+        times.sort_by(f64::total_cmp);
+        let at = |q| quantile(&times, q);
         drop(streams);
         Measured {
             delivered_share: times.len() as f64 / n as f64,
             cpu_per_delivery_ns: Some(cpu.as_nanos() as f64 / n as f64),
-            p50_us: Some(at(0.5)),
-            p99_us: Some(at(0.99)),
-            max_us: Some(at(1.0)),
+            p50_us: at(0.5),
+            p99_us: at(0.99),
+            max_us: at(1.0),
             ..Measured::default()
         }
     }))
+}
+
+/// The `q` quantile of `sorted` (nearest rank below), if it has any value.
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q) as usize)
+        .copied()
 }
 
 fn s7(kind: &str) -> Measured {
