@@ -290,3 +290,37 @@ impl HubMetrics {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table in this module's documentation and [`DESCRIPTIONS`] say
+    /// the same: every metric, its kind, and its unit (counts are written
+    /// as what they count, bytes as bytes).
+    #[test]
+    fn the_documented_table_lists_every_metric_as_described() {
+        let source = include_str!("metrics.rs");
+        for &(name, kind, unit, _) in DESCRIPTIONS {
+            let kind = match kind {
+                Kind::Counter => "counter",
+                Kind::Gauge => "gauge",
+            };
+            let row = format!("//! | `{name}` | {kind} | ");
+            let line = source
+                .lines()
+                .find(|line| line.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row for {name} as a {kind}"));
+            assert_eq!(line.contains("| bytes |"), unit == Unit::Bytes, "{line}");
+        }
+        let rows = source
+            .lines()
+            .filter(|l| l.starts_with("//! | `sse_"))
+            .count();
+        assert_eq!(
+            rows,
+            DESCRIPTIONS.len(),
+            "a documented metric without a description"
+        );
+    }
+}
