@@ -3,7 +3,8 @@
 //! Generated code names the runtime only through `<runtime>::__private::...`
 //! paths, made by [`runtime_at`] (`::sse_runtime`, or the `crate = "..."` path of a
 //! renamed dependency; a hidden module, so the public API can move without
-//! breaking generated code), and lands each trait check on the user's token
+//! breaking generated code), is wrapped by [`carried`] in one attribute that
+//! expands to it, and lands each trait check on the user's token
 //! with `quote_spanned!`, so a type error points at the attribute or the
 //! signature, not into generated code.
 
@@ -18,51 +19,17 @@ use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
 /// `<runtime>::__private`, every token spanned at `span`: how generated
 /// code names the runtime (the one place that writes its path), so that an
 /// error in it points at the user's token, as `quote_spanned!` would. A
-/// runtime named by `crate = ".."` is named through the alias
-/// [`runtime_import`] makes.
+/// runtime path that does not resolve is reported once, by [`carried`]'s
+/// attribute, before any of these is expanded.
 fn runtime_at(route: &Route, span: Span) -> TokenStream {
-    let runtime = match runtime_alias(route) {
-        Some(alias) => quote!(#alias),
-        None => {
-            let path = &route.runtime;
-            quote!(#path)
-        }
-    };
-    quote!(#runtime::__private)
+    let path = &route.runtime;
+    quote!(#path::__private)
         .into_iter()
         .map(|mut token| {
             token.set_span(span);
             token
         })
         .collect()
-}
-
-/// The name generated code gives a runtime named by `crate = ".."`, one per
-/// route (a module's routes have distinct function names), spanned on the
-/// attribute's value.
-fn runtime_alias(route: &Route) -> Option<syn::Ident> {
-    route.runtime_named.then(|| {
-        let mut alias = format_ident!("__sse_runtime_of_{}", route.func.sig.ident);
-        alias.set_span(route.runtime.span());
-        alias
-    })
-}
-
-/// `use <crate = ..> as <alias>;`: the one place a runtime path the user
-/// wrote is resolved. A path that does not resolve is one error, on the
-/// attribute's `crate` value; the compiler reports nothing more of the
-/// paths that go through the alias. (Without `crate = ..` the path comes
-/// from the crate's manifest and resolves; an import is left out, since an
-/// `impl` block, where a misplaced `#[sse]` would put it, refuses one.)
-fn runtime_import(route: &Route) -> TokenStream {
-    let Some(alias) = runtime_alias(route) else {
-        return TokenStream::new();
-    };
-    let runtime = &route.runtime;
-    quote_spanned! {alias.span()=>
-        #[allow(unused_imports)]
-        use #runtime as #alias;
-    }
 }
 
 /// The path of the route's serializer type. A bare `Json` or `Text` is
@@ -114,31 +81,81 @@ fn serializer_check(route: &Route) -> TokenStream {
     }
 }
 
-/// A function without a body (a trait's): one error, and the function
-/// emitted as it was, with any `...Session` argument typed as the runtime's
+/// Why a function `#[sse]` is on cannot be a route, known from the function
+/// alone.
+pub enum Misplaced {
+    /// It has no body: a trait's function.
+    Bodiless,
+    /// It takes `self` or names `Self`: an `impl`'s or a trait's.
+    Method,
+}
+
+/// A function that cannot be a route: one error, and the function emitted
+/// as it was, with any `...Session` argument typed as the runtime's
 /// `Session`, so that the name that now exists nowhere is not a second error.
-pub fn bodiless(mut func: Func) -> TokenStream {
-    let err = syn::Error::new(
-        func.sig.fn_token.span,
-        "`#[sse]` goes on a free `async fn` with a body, not on a trait's function: a route is \
-         one function; declare it outside the trait (it may call the trait's methods)",
-    );
+/// Nothing else is emitted: in an `impl` block or a trait, a struct would be
+/// an error of its own.
+pub fn misplaced(mut func: Func, why: Misplaced) -> TokenStream {
+    let message = match why {
+        Misplaced::Bodiless => {
+            "`#[sse]` goes on a free `async fn` with a body, not on a trait's function: a route \
+             is one function; declare it outside the trait (it may call the trait's methods)"
+        }
+        Misplaced::Method => {
+            "`#[sse]` goes on a free `async fn`, not on a method: a route is one function; \
+             declare it outside the `impl` or trait, without `self` (it may call the type's \
+             methods)"
+        }
+    };
+    let err = syn::Error::new(func.sig.fn_token.span, message);
+    let runtime = crate::validate::default_runtime_path();
     for arg in func.sig.inputs.iter_mut() {
         if let syn::FnArg::Typed(arg) = arg {
             if crate::validate::looks_like_session(&arg.ty) {
-                *arg.ty = syn::parse_quote!(::sse_runtime::Session);
+                *arg.ty = syn::parse_quote!(#runtime::Session);
             }
         }
     }
+    // Without `self`: a free function that takes it is an error of its own
+    // (where a method's callers are the user's to change); a body that uses
+    // it is not emitted (it would be an error without the receiver).
+    let receiver = func.sig.receiver().is_some();
+    func.sig.inputs = std::mem::take(&mut func.sig.inputs)
+        .into_iter()
+        .filter(|arg| matches!(arg, syn::FnArg::Typed(_)))
+        .collect();
     let Func {
         attrs,
         vis,
         sig,
         body,
     } = func;
+    let (body, unused) = match receiver && crate::item::mentions(&body, "self") {
+        true => (
+            quote!({ ::core::unreachable!() }),
+            quote!(#[allow(unused_variables)]),
+        ),
+        false => (body, quote!()),
+    };
     let mut out = err.to_compile_error();
-    out.extend(quote!(#(#attrs)* #vis #sig #body));
+    out.extend(quote!(#(#attrs)* #unused #vis #sig #body));
     out
+}
+
+/// `items` as the arguments of the runtime's `__emit` attribute on a
+/// placeholder struct, which expands to them. At a module's level (or in a
+/// block) that is the items; in an `impl` block, where a free function
+/// without `self` cannot be told from an associated one, the struct is the
+/// compiler's one error ("struct is not supported in `impl`s ... move it
+/// out to a nearby module scope", on the attribute) and nothing else is
+/// expanded, where the items themselves would be an error per kind of item
+/// and one more for each name they define.
+pub fn carried(route: &Route, items: TokenStream) -> TokenStream {
+    let runtime = &route.runtime;
+    quote! {
+        #[#runtime::__private::__emit(#items)]
+        struct __SseRoute;
+    }
 }
 
 /// Where each attribute of the user's function goes: `cfg` on every
@@ -239,9 +256,7 @@ pub fn route(route: &Route) -> TokenStream {
     // dead code on top of the error.
     let unused = (!route.callable).then(|| quote!(#[allow(dead_code)]));
     let fallback = builtin_fallback(route);
-    let import = runtime_import(route);
     let items = quote! {
-        #import
         #fallback
 
         #(#docs)*
@@ -255,6 +270,8 @@ pub fn route(route: &Route) -> TokenStream {
 
         #[doc = #route_doc]
         #[derive(Clone, Copy, Debug, Default)]
+        // The names of a route whose function's name was refused are `__sse_..._of_<fn>`.
+        #[allow(non_camel_case_types)]
         #vis struct #route_ty;
 
         impl #route_ty {
@@ -328,6 +345,7 @@ fn session(route: &Route) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Clone, Debug)]
+        #[allow(non_camel_case_types)]
         #vis struct #session {
             inner: #rt::Session,
         }
@@ -606,6 +624,7 @@ fn event_enum(route: &Route) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
+        #[allow(non_camel_case_types)]
         #vis enum #enum_name {
             #(#declarations,)*
         }

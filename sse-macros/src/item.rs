@@ -58,3 +58,18 @@ impl Parse for Item {
         }))
     }
 }
+
+/// Whether the function can only be an `impl`'s or a trait's: it takes
+/// `self`, or names `Self` in its signature.
+pub fn is_method(sig: &Signature) -> bool {
+    sig.receiver().is_some() || mentions(&quote::quote!(#sig), "Self")
+}
+
+/// Whether `tokens` have the identifier `word`, at any depth.
+pub fn mentions(tokens: &TokenStream, word: &str) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == word,
+        TokenTree::Group(group) => mentions(&group.stream(), word),
+        _ => false,
+    })
+}

@@ -41,8 +41,13 @@ fn sse_impl(
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
     let func = match syn::parse2::<item::Item>(item.clone()) {
+        Ok(item::Item::Func(func)) if item::is_method(&func.sig) => {
+            return expand::misplaced(func, expand::Misplaced::Method)
+        }
         Ok(item::Item::Func(func)) => func,
-        Ok(item::Item::Bodiless(func)) => return expand::bodiless(func),
+        Ok(item::Item::Bodiless(func)) => {
+            return expand::misplaced(func, expand::Misplaced::Bodiless)
+        }
         Err(_) => {
             let err = syn::Error::new_spanned(
                 &item,
@@ -58,7 +63,17 @@ fn sse_impl(
     let route = validate::route(args, func, &mut errors);
     let mut out = expand::route(&route);
     out.extend(errors.into_compile_errors());
-    out
+    expand::carried(&route, out)
+}
+
+/// Emits its arguments in place of the item it is put on: what `#[sse]`'s
+/// output is wrapped in, so that in an `impl` block, where a struct cannot
+/// be, the compiler reports the one misplaced struct and expands nothing
+/// else (see `expand::carried`). Not public API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __emit(args: TokenStream, _carrier: TokenStream) -> TokenStream {
+    args
 }
 
 /// The errors found so far, each reported on its own token.

@@ -31,9 +31,6 @@ pub struct Route {
     /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
     /// names for a renamed dependency.
     pub runtime: syn::Path,
-    /// Whether `crate = "..."` named it (a path the compiler has yet to
-    /// resolve), rather than the crate's manifest.
-    pub runtime_named: bool,
     pub args: Vec<Arg>,
     /// Whether the handler can be called as declared; when it cannot (an error
     /// was reported), the route is generated without calling it.
@@ -81,10 +78,19 @@ const MAX_RETRY_MS: u64 = i32::MAX as u64;
 pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     drop_second_sse(&mut func, errors);
     let name = &func.sig.ident;
-    let pascal = pascal_case(name);
-    let session = Ident::new(&format!("{pascal}Session"), name.span());
-    let route_ty = Ident::new(&format!("{pascal}Route"), name.span());
-    let event_enum = Ident::new(&format!("{pascal}Event"), name.span());
+    let [route_ty, session, event_enum] = match type_stem(name) {
+        Ok(stem) => ["Route", "Session", "Event"].map(|kind| format!("{stem}{kind}")),
+        Err(unsure) => {
+            errors.push(unsure.error(name));
+            // Names no other function's route can have, so that this one
+            // error is the only one; the session argument is given its.
+            let hidden = ["route", "session", "event"]
+                .map(|kind| format!("__sse_{kind}_of_{}", unraw(name)));
+            retype_session(&mut func, &hidden[1]);
+            hidden
+        }
+    }
+    .map(|ty| Ident::new(&ty, func.sig.ident.span()));
     let reported = errors.len();
     let params = match &args.path {
         Some(path) => check_path(path, errors),
@@ -129,7 +135,6 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {
         runtime,
-        runtime_named: args.krate.is_some(),
         route: route_ty,
         session,
         event_enum,
@@ -147,19 +152,98 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     }
 }
 
-/// `my_feed` → `MyFeed`.
-fn pascal_case(ident: &Ident) -> String {
-    let name = ident.to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name);
-    name.split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
+/// The stem of a route's type names: its function's name in UpperCamelCase,
+/// leading underscores kept (`my_feed` → `MyFeed`, `_draft` → `_Draft`).
+///
+/// A name is refused when the stem does not convert back to it (`my__feed`,
+/// `myFeed`, `feed_2`, `feed_`): each has the stem of another name (`my_feed`,
+/// `feed2`, `feed`), so two routes could get the same types, which the
+/// compiler would report as a dozen duplicate definitions. Names that convert
+/// back never share a stem.
+fn type_stem(name: &Ident) -> Result<String, NotSnakeCase> {
+    let name = unraw(name);
+    let stem = upper_camel(&name);
+    let rest = name.trim_start_matches('_');
+    let underscores = &name[..name.len() - rest.len()];
+    let back = pascal_to_snake(&stem[underscores.len()..]);
+    if back == rest && stem.len() > underscores.len() {
+        Ok(stem)
+    } else {
+        Err(NotSnakeCase {
+            stem,
+            suggestion: format!("{underscores}{back}"),
         })
+    }
+}
+
+/// `my_feed` → `MyFeed`, `u32` → `U32`, `_draft` → `_Draft`: each word
+/// capitalized, the `_`s between words dropped, leading ones kept (so that
+/// the result is an identifier, and a lint-clean type name).
+fn upper_camel(name: &str) -> String {
+    let rest = name.trim_start_matches('_');
+    let words = rest.split('_').filter(|word| !word.is_empty()).map(|word| {
+        let mut chars = word.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect::<String>()
+        })
+    });
+    name[..name.len() - rest.len()]
+        .chars()
+        .chain(words.flat_map(|w| w.chars().collect::<Vec<_>>()))
         .collect()
+}
+
+/// A function name [`type_stem`] refuses: the stem it would have, and the
+/// name that has that stem.
+struct NotSnakeCase {
+    stem: String,
+    suggestion: String,
+}
+
+impl NotSnakeCase {
+    fn error(&self, name: &Ident) -> syn::Error {
+        let Self { stem, suggestion } = self;
+        let rule = "name it in snake_case: lower-case words, each starting with a letter, \
+                    one `_` between two";
+        // `type_` has the stem of `r#type`.
+        let other = [suggestion.clone(), format!("r#{suggestion}")]
+            .into_iter()
+            .find(|other| syn::parse_str::<Ident>(other).is_ok() && name != other);
+        let message = match other {
+            Some(other) => format!(
+                "`#[sse]` names the route's types after its function, and `{name}` would get \
+                 `{stem}Route` and `{stem}Session`, the types of a function `{other}`: {rule}"
+            ),
+            None => format!(
+                "`#[sse]` names the route's types after its function, and `{name}` does not \
+                 convert to a type name and back: {rule}"
+            ),
+        };
+        syn::Error::new(name.span(), message)
+    }
+}
+
+/// The name as written, without `r#`.
+fn unraw(name: &Ident) -> String {
+    let name = name.to_string();
+    match name.strip_prefix("r#") {
+        Some(bare) => bare.to_owned(),
+        None => name,
+    }
+}
+
+/// Types the first argument that looks like a session (`...Session`) as
+/// `session`: the route's own, when the name it would have was refused.
+fn retype_session(func: &mut Func, session: &str) {
+    for arg in func.sig.inputs.iter_mut() {
+        if let FnArg::Typed(typed) = arg {
+            if looks_like_session(&typed.ty) {
+                let session = Ident::new(session, typed.ty.span());
+                *typed.ty = syn::parse_quote!(#session);
+                return;
+            }
+        }
+    }
 }
 
 /// A second `#[sse]` on the same function is one error, and is removed so
@@ -297,12 +381,6 @@ fn check_signature(func: &Func, errors: &mut Errors) -> bool {
             sig.generics.span(),
             "an `#[sse]` handler cannot be generic: the server calls it with concrete types; \
              remove the generic parameters",
-        );
-    }
-    if let Some(receiver) = sig.receiver() {
-        fail(
-            receiver.span(),
-            "an `#[sse]` handler cannot take `self`: make it a free function",
         );
     }
     if let Some(constness) = &sig.constness {
@@ -510,7 +588,7 @@ pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
 /// manifest (`sse = { package = "sse-runtime" }` makes it `::sse`), read as
 /// serde's and tokio's macros do; `::sse_runtime` otherwise (the runtime
 /// names itself that way too, in its own tests and docs).
-fn default_runtime_path() -> syn::Path {
+pub fn default_runtime_path() -> syn::Path {
     use proc_macro_crate::{crate_name, FoundCrate};
     match crate_name("sse-runtime") {
         Ok(FoundCrate::Name(name)) if name != "sse_runtime" => {
@@ -627,7 +705,7 @@ fn variant_name(ty: &Type, events: &[Event], errors: &mut Errors) -> Option<Iden
     };
     // Upper camel case, so that `u32` becomes `U32` and the enum stays lint-clean.
     let last = &path.path.segments.last()?.ident;
-    let variant = Ident::new(&pascal_case(last), last.span());
+    let variant = Ident::new(&upper_camel(&unraw(last)), last.span());
     if let Some(other) = events.iter().find(|e| e.variant.as_ref() == Some(&variant)) {
         errors.push(syn::Error::new_spanned(
             ty,
@@ -776,11 +854,55 @@ mod tests {
     }
 
     #[test]
-    fn pascal_case_names() {
-        let case = |s: &str| pascal_case(&Ident::new(s, Span::call_site()));
-        assert_eq!(case("events"), "Events");
-        assert_eq!(case("my_feed"), "MyFeed");
-        assert_eq!(case("_private_feed2"), "PrivateFeed2");
+    fn type_stems() {
+        let stem = |s: &str| type_stem(&syn::parse_str::<Ident>(s).unwrap());
+        let ok = |s: &str| stem(s).unwrap_or_else(|e| panic!("{s}: {}", e.stem));
+        assert_eq!(ok("events"), "Events");
+        assert_eq!(ok("my_feed"), "MyFeed");
+        assert_eq!(ok("feed2"), "Feed2");
+        assert_eq!(ok("feed_v2"), "FeedV2");
+        assert_eq!(ok("a1_b"), "A1B");
+        assert_eq!(ok("_draft_feed"), "_DraftFeed");
+        assert_eq!(ok("r#match"), "Match");
+        assert_eq!(ok("événements_du_jour"), "ÉvénementsDuJour");
+        let refused = |s: &str| {
+            let e = stem(s).err().unwrap();
+            (e.stem, e.suggestion)
+        };
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(refused("my__feed"), pair("MyFeed", "my_feed"));
+        assert_eq!(refused("myFeed"), pair("MyFeed", "my_feed"));
+        assert_eq!(refused("MyFeed"), pair("MyFeed", "my_feed"));
+        assert_eq!(refused("feed_2"), pair("Feed2", "feed2"));
+        assert_eq!(refused("feed_"), pair("Feed", "feed"));
+        assert_eq!(refused("type_"), pair("Type", "type"));
+        assert_eq!(ok("_2"), "_2");
+    }
+
+    /// No two names that are accepted share a stem: over every name of up
+    /// to four characters from a small alphabet that covers the cases.
+    #[test]
+    fn accepted_names_never_share_a_stem() {
+        let alphabet = ['a', 'b', 'A', '_', '1'];
+        let mut names = vec![String::new()];
+        let mut seen = std::collections::HashMap::new();
+        for _ in 0..4 {
+            names = names
+                .iter()
+                .flat_map(|name| alphabet.iter().map(move |c| format!("{name}{c}")))
+                .collect();
+            for name in &names {
+                let Ok(ident) = syn::parse_str::<Ident>(name) else {
+                    continue;
+                };
+                if let Ok(stem) = type_stem(&ident) {
+                    if let Some(other) = seen.insert(stem.clone(), name.clone()) {
+                        panic!("`{name}` and `{other}` both make `{stem}`");
+                    }
+                }
+            }
+        }
+        assert!(seen.len() > 50, "{}", seen.len());
     }
 
     #[test]

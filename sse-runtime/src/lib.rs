@@ -77,6 +77,7 @@ pub use sse_macros::sse;
 #[doc(hidden)]
 pub mod __private {
     pub use http::StatusCode;
+    pub use sse_macros::__emit;
 
     pub use crate::compression::Compression;
 

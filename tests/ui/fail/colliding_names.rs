@@ -5,11 +5,11 @@ async fn my_feed(session: MyFeedSession) {
     let _ = session;
 }
 
-mod other {}
-
 #[sse("/b")]
 async fn my__feed(session: MyFeedSession) {
     let _ = session;
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(my_feed).route(my__feed);
+}

@@ -1,5 +1,6 @@
 //! What the errors of `misspelled_key`, `path_as_key` and `two_paths` suggest
-//! compiles.
+//! compiles, and so do the names the `name_*` and `colliding_names` cases
+//! suggest.
 
 use sse_runtime::{sse, Server};
 
@@ -23,6 +24,7 @@ fn main() {
         .route(customers)
         .route(events)
         .route_at("/b", events);
+    let _ = names::all();
 }
 
 // What `path_colon_param`, `path_star_param` and `path_with_query` suggest.
@@ -124,5 +126,47 @@ mod arguments {
     #[sse("/greetings")]
     pub async fn greetings(session: GreetingsSession) -> Result<(), sse_runtime::Error> {
         session.send(English.greeting()).await
+    }
+}
+
+// What `colliding_names`, `name_not_snake_case`, `name_with_digit_word` and
+// `name_with_trailing_underscore` suggest: names in snake_case, a raw
+// identifier for a keyword; and a leading `_`, which the types keep.
+mod names {
+    use sse_runtime::sse;
+
+    #[sse("/a")]
+    pub async fn my_feed(session: MyFeedSession) {
+        session.close();
+    }
+
+    #[sse("/v2")]
+    pub async fn feed2(session: Feed2Session) {
+        session.close();
+    }
+
+    #[sse("/types")]
+    pub async fn r#type(session: TypeSession) {
+        session.close();
+    }
+
+    #[sse("/draft")]
+    pub async fn _draft(session: _DraftSession) {
+        session.close();
+    }
+
+    #[sse("/draft-too")]
+    pub async fn draft(session: DraftSession) {
+        session.close();
+    }
+
+    pub fn all() -> sse_runtime::Server {
+        let _: (_DraftRoute, DraftRoute) = (_draft(), draft());
+        sse_runtime::Server::new()
+            .route(my_feed)
+            .route(feed2)
+            .route(r#type)
+            .route(_draft)
+            .route(draft)
     }
 }
