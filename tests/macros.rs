@@ -125,6 +125,24 @@ async fn path_parameters_extractors_and_options_reach_the_handler() {
     server.stop().await;
 }
 
+#[sse("/live%20feed/{room}")]
+async fn live(session: LiveSession, room: String) -> Result<(), sse_runtime::Error> {
+    session.send(room).await
+}
+
+/// What the error on a path with a space suggests (`path_with_space`):
+/// routes match the path as sent, so a space is written `%20` and a
+/// browser's request for `/live feed/..` reaches it.
+#[tokio::test]
+async fn a_percent_encoded_path_matches_the_request_as_clients_send_it() {
+    let server = start(Server::new().route(live)).await;
+    let req = get(server.addr, "/live%20feed/a%20b", &[]);
+    let mut stream = EventStream::new(request(server.addr, req).await);
+    assert_eq!(stream.next_block().await.unwrap(), "data: a b\n\n");
+    drop(stream);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn failed_extractions_answer_400_with_a_reason_not_a_stream() {
     let server = start(Server::new().with_state(Greeting("hi")).route(room)).await;

@@ -286,6 +286,38 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
         // Read on as the path it should be, so that this is the only error.
         return check_path(&LitStr::new(route, lit.span()), errors);
     }
+    if let Some((route, fragment)) = path.split_once('#') {
+        fail(
+            errors,
+            format!(
+                "a route's path has no fragment: a client never sends `#{fragment}` to the \
+                 server; write \"{route}\""
+            ),
+        );
+        return check_path(&LitStr::new(route, lit.span()), errors);
+    }
+    if let Some(c) = path.chars().find(|&c| never_in_a_request_path(c)) {
+        let encoded: String = path
+            .chars()
+            .map(|c| match never_in_a_request_path(c) {
+                true => format!("%{:02X}", c as u32),
+                false => c.to_string(),
+            })
+            .collect();
+        let what = match c {
+            ' ' => "a space".to_owned(),
+            c if c.is_ascii_control() => format!("the control character {c:?}"),
+            c => format!("`{c}`"),
+        };
+        fail(
+            errors,
+            format!(
+                "a request's path never has {what}: clients send it percent-encoded, and routes \
+                 match the path as sent; write \"{encoded}\""
+            ),
+        );
+        return check_path(&LitStr::new(&encoded, lit.span()), errors);
+    }
     // Other routers' parameter syntax, which this one would take as text.
     for segment in path.split('/') {
         let (sigil, name) = match segment.chars().next() {
@@ -360,6 +392,13 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
         return fail(errors, format!("invalid path \"{path}\": {err}"));
     }
     params
+}
+
+/// A character no request's path has as it is sent: the ones `http::Uri`
+/// (hyper's, and the fast path's, parser) refuses in a path. (`?` and `#`
+/// end a path; they are reported as a query string and a fragment.)
+fn never_in_a_request_path(c: char) -> bool {
+    c.is_ascii_control() || matches!(c, ' ' | '<' | '>' | '`')
 }
 
 /// Checks the parts of the signature the runtime cannot call otherwise.
@@ -851,6 +890,22 @@ mod tests {
     fn snake_case_suggestions() {
         assert_eq!(pascal_to_snake("ProductUpdate"), "product_update");
         assert_eq!(pascal_to_snake("U32"), "u32");
+    }
+
+    /// The characters refused in a path are exactly those `http::Uri`
+    /// refuses in one (which is what hyper and the fast path parse requests
+    /// with).
+    #[test]
+    fn never_in_a_request_path_is_what_http_refuses() {
+        for byte in 0u8..0x80 {
+            let c = char::from(byte);
+            if c == '?' || c == '#' {
+                continue;
+            }
+            let path = format!("/a{c}b");
+            let kept = http::Uri::try_from(path.as_str()).is_ok_and(|uri| uri.path() == path);
+            assert_eq!(never_in_a_request_path(c), !kept, "{c:?}");
+        }
     }
 
     #[test]

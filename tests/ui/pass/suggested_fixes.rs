@@ -1,6 +1,7 @@
 //! What the errors of `misspelled_key`, `path_as_key` and `two_paths` suggest
 //! compiles, and so do the names the `name_*` and `colliding_names` cases
-//! suggest.
+//! suggest, the percent-encoded paths of `path_with_space`, and the explicit
+//! import the compiler suggests for `serializer_named_by_two_globs`.
 
 use sse_runtime::{sse, Server};
 
@@ -25,6 +26,7 @@ fn main() {
         .route(events)
         .route_at("/b", events);
     let _ = names::all();
+    let _ = paths_as_sent::all().route(own_serializer_by_glob::numbers);
 }
 
 // What `path_colon_param`, `path_star_param` and `path_with_query` suggest.
@@ -168,5 +170,53 @@ mod names {
             .route(r#type)
             .route(_draft)
             .route(draft)
+    }
+}
+
+mod paths_as_sent {
+    use sse_runtime::sse;
+
+    #[sse("/rooms/{room}")]
+    pub async fn room(session: RoomSession, room: String) {
+        let _ = room;
+        session.close();
+    }
+
+    #[sse("/live%20feed/{room}")]
+    pub async fn live(session: LiveSession, room: String) {
+        let _ = room;
+        session.close();
+    }
+
+    pub fn all() -> sse_runtime::Server {
+        sse_runtime::Server::new().route(room).route(live)
+    }
+}
+
+mod own_serializer_by_glob {
+    mod mine {
+        use sse_runtime::serializer::{DataWriter, Format, SerializeError, Serializer};
+
+        #[derive(Default)]
+        pub struct Json;
+
+        impl Format for Json {}
+
+        impl<T: std::fmt::Debug> Serializer<T> for Json {
+            fn serialize(&self, value: &T, out: &mut DataWriter<'_>) -> Result<(), SerializeError> {
+                use std::fmt::Write;
+                write!(out, "{value:?}").map_err(SerializeError::new)
+            }
+        }
+    }
+
+    #[allow(unused_imports)]
+    use mine::*;
+    use mine::Json;
+    use sse_runtime::sse;
+
+    #[sse("/numbers", serializer = Json)]
+    pub async fn numbers(session: NumbersSession) -> Result<(), sse_runtime::Error> {
+        session.send(vec![1, 2]).await
     }
 }
