@@ -160,9 +160,11 @@ pub fn carried(route: &Route, items: TokenStream) -> TokenStream {
 
 /// Where each attribute of the user's function goes: `cfg` on every
 /// generated item (the route exists exactly when the function would);
-/// docs and `deprecated` on the route function users name (`.route(feed)`
-/// warns, the definition does not); everything else (`tracing::instrument`,
-/// lint levels, `inline`, ...) on the handler, which keeps the user's name.
+/// `deprecated` on the route function users name (`.route(feed)` warns, the
+/// definition does not); docs on both functions (so that `missing_docs` is
+/// satisfied by the docs the user wrote); everything else
+/// (`tracing::instrument`, lint levels, `inline`, ...) on the handler, which
+/// keeps the user's name.
 struct Placed<'a> {
     cfgs: Vec<&'a Attribute>,
     on_route_fn: Vec<&'a Attribute>,
@@ -179,8 +181,11 @@ fn place(attrs: &[Attribute]) -> Placed<'_> {
         let path = attr.path();
         if path.is_ident("cfg") {
             placed.cfgs.push(attr);
-        } else if path.is_ident("doc") || path.is_ident("deprecated") {
+        } else if path.is_ident("deprecated") {
             placed.on_route_fn.push(attr);
+        } else if path.is_ident("doc") {
+            placed.on_route_fn.push(attr);
+            placed.on_handler.push(attr);
         } else {
             placed.on_handler.push(attr);
         }
@@ -188,11 +193,11 @@ fn place(attrs: &[Attribute]) -> Placed<'_> {
     placed
 }
 
-/// `items` with `cfgs` in front of each top-level item. Generated items end
-/// with a brace group or a `;` at the top level; attributes are bracket
-/// groups, so they stay with the item they precede.
-fn with_cfgs(items: TokenStream, cfgs: &[&Attribute]) -> TokenStream {
-    if cfgs.is_empty() {
+/// `items` with `prefix` (attributes) in front of each top-level item.
+/// Generated items end with a brace group or a `;` at the top level;
+/// attributes are bracket groups, so they stay with the item they precede.
+fn each_item(items: TokenStream, prefix: &TokenStream) -> TokenStream {
+    if prefix.is_empty() {
         return items;
     }
     let mut out = TokenStream::new();
@@ -207,7 +212,7 @@ fn with_cfgs(items: TokenStream, cfgs: &[&Attribute]) -> TokenStream {
         };
         item.extend([token]);
         if ends {
-            out.extend(quote!(#(#cfgs)*));
+            out.extend(prefix.clone());
             out.extend(std::mem::take(&mut item));
         }
     }
@@ -256,7 +261,7 @@ pub fn route(route: &Route) -> TokenStream {
     // dead code on top of the error.
     let unused = (!route.callable).then(|| quote!(#[allow(dead_code)]));
     let fallback = builtin_fallback(route);
-    let items = quote! {
+    let generated = quote! {
         #fallback
 
         #(#docs)*
@@ -274,20 +279,30 @@ pub fn route(route: &Route) -> TokenStream {
         #[allow(non_camel_case_types)]
         #vis struct #route_ty;
 
-        impl #route_ty {
-            #(#attrs)*
-            // `async` is what the route requires, even of a body that never awaits.
-            #[allow(clippy::too_many_arguments, clippy::unused_async)]
-            #unused
-            #handler_sig #body
-        }
-
         #route_impl
         #session
         #events
         #event_enum
     };
-    with_cfgs(items, &cfgs)
+    // Code the user did not write raises none of the lints they may turn on
+    // (`clippy::pedantic`, `nursery`, `restriction`: `question_mark_used` on
+    // an extraction, `exhaustive_structs` on the session, ...). The user's
+    // body is in the handler, which is not covered.
+    let generated = each_item(
+        generated,
+        &quote!(#[allow(clippy::pedantic, clippy::nursery, clippy::restriction)]),
+    );
+    let handler = quote! {
+        impl #route_ty {
+            #(#attrs)*
+            // `async` is what the route requires, even of a body that never
+            // awaits; the route calls it, once.
+            #[allow(clippy::too_many_arguments, clippy::unused_async, clippy::single_call_fn)]
+            #unused
+            #handler_sig #body
+        }
+    };
+    each_item(quote!(#generated #handler), &quote!(#(#cfgs)*))
 }
 
 fn session(route: &Route) -> TokenStream {
