@@ -19,17 +19,50 @@ use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
 /// `<runtime>::__private`, every token spanned at `span`: how generated
 /// code names the runtime (the one place that writes its path), so that an
 /// error in it points at the user's token, as `quote_spanned!` would. A
-/// runtime path that does not resolve is reported once, by [`carried`]'s
-/// attribute, before any of these is expanded.
+/// runtime named by `crate = ".."` is named through the alias
+/// [`runtime_import`] makes.
 fn runtime_at(route: &Route, span: Span) -> TokenStream {
-    let path = &route.runtime;
-    quote!(#path::__private)
+    let runtime = match runtime_alias(route) {
+        Some(alias) => quote!(#alias),
+        None => {
+            let path = &route.runtime;
+            quote!(#path)
+        }
+    };
+    quote!(#runtime::__private)
         .into_iter()
         .map(|mut token| {
             token.set_span(span);
             token
         })
         .collect()
+}
+
+/// The name generated code gives a runtime named by `crate = ".."`, one per
+/// route (a module's routes have distinct function names), spanned on the
+/// attribute's value.
+fn runtime_alias(route: &Route) -> Option<syn::Ident> {
+    route.runtime_named.then(|| {
+        let mut alias = format_ident!("__sse_runtime_of_{}", route.func.sig.ident);
+        alias.set_span(route.runtime.span());
+        alias
+    })
+}
+
+/// `use <crate = ..> as <alias>;`: the one place a runtime path the user
+/// wrote is resolved. A path that does not resolve is one error, on the
+/// attribute's `crate` value; the compiler reports nothing more of the
+/// paths that go through the alias, and the items still exist (for the
+/// code that registers the route).
+fn runtime_import(route: &Route) -> TokenStream {
+    let Some(alias) = runtime_alias(route) else {
+        return TokenStream::new();
+    };
+    let runtime = &route.runtime;
+    quote_spanned! {alias.span()=>
+        #[allow(unused_imports)]
+        use #runtime as #alias;
+    }
 }
 
 /// The path of the route's serializer type. A bare `Json` or `Text` is
@@ -150,8 +183,17 @@ pub fn misplaced(mut func: Func, why: Misplaced) -> TokenStream {
 /// out to a nearby module scope", on the attribute) and nothing else is
 /// expanded, where the items themselves would be an error per kind of item
 /// and one more for each name they define.
+///
+/// The attribute is named through the runtime the crate's manifest names
+/// when there is one (so that a `crate = ".."` that does not resolve is
+/// the alias import's one error, not the carrier's, which would take the
+/// items with it), else through `crate = ".."` (a runtime reached through
+/// another crate).
 pub fn carried(route: &Route, items: TokenStream) -> TokenStream {
-    let runtime = &route.runtime;
+    let runtime = match crate::validate::manifest_runtime_path() {
+        Some(path) => path,
+        None => route.runtime.clone(),
+    };
     quote! {
         #[#runtime::__private::__emit(#items)]
         struct __SseRoute;
@@ -274,8 +316,12 @@ pub fn route(route: &Route) -> TokenStream {
             #route_ty
         }
     };
+    let dropped_sse = &route.dropped_sse;
+    let import = runtime_import(route);
     let generated = quote! {
+        #import
         #fallback
+        #(use #dropped_sse as _;)*
 
         #[doc = #route_doc]
         #[derive(Clone, Copy, Debug, Default)]

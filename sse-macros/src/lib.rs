@@ -85,7 +85,6 @@ impl Errors {
         self.0.push(error);
     }
 
-    #[cfg(test)]
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

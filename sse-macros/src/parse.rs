@@ -22,8 +22,12 @@ pub struct Args {
     pub compression: Option<LitStr>,
     /// `crate = "path"`: where the runtime is, for a renamed dependency.
     pub krate: Option<LitStr>,
-    /// Misspelled keys, reported and read as the key they misspell.
-    misspelled: Vec<syn::Error>,
+    /// Whether `path` was read from a mistake (`path = "/x"`, an unquoted
+    /// `/x`) that is already reported: checked without adding errors.
+    pub path_recovered: bool,
+    /// Mistakes reported and read as what they meant (a misspelled key as
+    /// the key, `path = "/x"` as the path).
+    recovered: Vec<syn::Error>,
 }
 
 /// One entry of `events(...)`: a type and, optionally, its event name.
@@ -76,7 +80,7 @@ impl Args {
         if let Err(err) = parser.parse2(tokens) {
             errors.push(err);
         }
-        for err in std::mem::take(&mut args.misspelled) {
+        for err in std::mem::take(&mut args.recovered) {
             errors.push(err);
         }
         args
@@ -101,6 +105,9 @@ impl Args {
             self.path = Some(path);
             return Ok(());
         }
+        if first && input.peek(Token![/]) {
+            return self.unquoted_path(input);
+        }
         let key: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|_| {
             input.error(format!(
                 "expected the path (a string literal such as \"/events\") or a key: {KEYS}"
@@ -109,11 +116,26 @@ impl Args {
         let name = key.to_string();
         let known = match name.as_str() {
             "path" => {
-                let example = "#[sse(\"/events\", ...)]";
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("the path has no key: write it first, as a string, `{example}`"),
-                ));
+                let error = |path: &str| {
+                    syn::Error::new(
+                        key.span(),
+                        format!(
+                            "the path has no key: write it first, as a string, \
+                             `#[sse(\"{path}\", ...)]`"
+                        ),
+                    )
+                };
+                // Read as the path, when there is none, so that this is the
+                // only error (where the route is registered, too).
+                if input.peek(Token![=]) && input.peek2(LitStr) && self.path.is_none() {
+                    input.parse::<Token![=]>()?;
+                    let path: LitStr = input.parse()?;
+                    self.recovered.push(error(&path.value()));
+                    self.path = Some(path);
+                    self.path_recovered = true;
+                    return Ok(());
+                }
+                return Err(error("/events"));
             }
             "serializer" | "crate" | "heartbeat" | "retry" | "compression" | "events" => {
                 name.as_str()
@@ -126,7 +148,7 @@ impl Args {
                         key.span(),
                         format!("unknown key `{other}`; did you mean `{meant}`?"),
                     );
-                    self.misspelled.push(err);
+                    self.recovered.push(err);
                     meant
                 }
                 None => {
@@ -188,6 +210,30 @@ impl Args {
                 format!("unknown key `{other}`; the keys are {KEYS}"),
             )),
         }
+    }
+}
+
+impl Args {
+    /// `#[sse(/rooms/{room})]`: one error, and the path read as the string it
+    /// should be.
+    fn unquoted_path(&mut self, input: ParseStream) -> syn::Result<()> {
+        let mut tokens = TokenStream::new();
+        while !input.is_empty() && !input.peek(Token![,]) {
+            tokens.extend([input.parse::<proc_macro2::TokenTree>()?]);
+        }
+        let text: String = tokens
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let span = syn::spanned::Spanned::span(&tokens);
+        self.recovered.push(syn::Error::new_spanned(
+            &tokens,
+            format!("the path is a string literal: `#[sse(\"{text}\")]`"),
+        ));
+        self.path = Some(LitStr::new(&text, span));
+        self.path_recovered = true;
+        Ok(())
     }
 }
 

@@ -14,6 +14,9 @@ use crate::Errors;
 /// Everything the expansion needs.
 pub struct Route {
     pub func: Func,
+    /// The paths of a second `#[sse]` removed from the function (reported),
+    /// so that the import it was written through still counts as used.
+    pub dropped_sse: Vec<syn::Path>,
     /// `<PascalCase>Route`, the type of the route value.
     pub route: Ident,
     /// `<PascalCase>Session`, the typed session.
@@ -31,6 +34,9 @@ pub struct Route {
     /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
     /// names for a renamed dependency.
     pub runtime: syn::Path,
+    /// Whether `crate = "..."` named it (a path the compiler has yet to
+    /// resolve), rather than the crate's manifest.
+    pub runtime_named: bool,
     pub args: Vec<Arg>,
     /// Whether the handler can be called as declared; when it cannot (an error
     /// was reported), the route is generated without calling it.
@@ -76,7 +82,7 @@ pub enum ArgKind {
 const MAX_RETRY_MS: u64 = i32::MAX as u64;
 
 pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
-    drop_second_sse(&mut func, errors);
+    let dropped_sse = drop_second_sse(&mut func, errors);
     let name = &func.sig.ident;
     let [route_ty, session, event_enum] = match type_stem(name) {
         Ok(stem) => ["Route", "Session", "Event"].map(|kind| format!("{stem}{kind}")),
@@ -92,13 +98,16 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     }
     .map(|ty| Ident::new(&ty, func.sig.ident.span()));
     let reported = errors.len();
+    // A path read from a mistake already reported is checked quietly.
+    let mut quiet = Errors::default();
     let params = match &args.path {
+        Some(path) if args.path_recovered => check_path(path, &mut quiet),
         Some(path) => check_path(path, errors),
         None => Vec::new(),
     };
     // With a broken path, arguments cannot be matched to parameters: do not
     // call the handler, so that the path error is the only one.
-    let mut callable = errors.len() == reported;
+    let mut callable = errors.len() == reported && quiet.is_empty();
     callable &= check_signature(&func, errors);
     let (args_out, args_ok) = classify_args(&mut func, &session, &params, errors);
     callable &= args_ok;
@@ -134,6 +143,8 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     }
     let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {
+        dropped_sse,
+        runtime_named: args.krate.is_some(),
         runtime,
         route: route_ty,
         session,
@@ -248,7 +259,7 @@ fn retype_session(func: &mut Func, session: &str) {
 
 /// A second `#[sse]` on the same function is one error, and is removed so
 /// that it does not expand again on the generated handler.
-fn drop_second_sse(func: &mut Func, errors: &mut Errors) {
+fn drop_second_sse(func: &mut Func, errors: &mut Errors) -> Vec<syn::Path> {
     let is_sse = |attr: &syn::Attribute| {
         attr.path()
             .segments
@@ -262,7 +273,14 @@ fn drop_second_sse(func: &mut Func, errors: &mut Errors) {
              function at another path with `.route_at(\"/path\", function)`",
         ));
     }
-    func.attrs.retain(|attr| !is_sse(attr));
+    let (dropped, kept) = std::mem::take(&mut func.attrs)
+        .into_iter()
+        .partition(is_sse);
+    func.attrs = kept;
+    dropped
+        .into_iter()
+        .map(|attr: syn::Attribute| attr.path().clone())
+        .collect()
 }
 
 /// Checks the path and returns its parameter names.
@@ -628,13 +646,20 @@ pub fn runtime_path(krate: Option<&LitStr>, errors: &mut Errors) -> syn::Path {
 /// serde's and tokio's macros do; `::sse_runtime` otherwise (the runtime
 /// names itself that way too, in its own tests and docs).
 pub fn default_runtime_path() -> syn::Path {
+    manifest_runtime_path().unwrap_or_else(|| syn::parse_quote!(::sse_runtime))
+}
+
+/// The runtime as the crate's manifest names it, if it is a dependency of
+/// the crate being compiled.
+pub fn manifest_runtime_path() -> Option<syn::Path> {
     use proc_macro_crate::{crate_name, FoundCrate};
     match crate_name("sse-runtime") {
         Ok(FoundCrate::Name(name)) if name != "sse_runtime" => {
             let ident = Ident::new(&name, Span::call_site());
-            syn::parse_quote!(::#ident)
+            Some(syn::parse_quote!(::#ident))
         }
-        _ => syn::parse_quote!(::sse_runtime),
+        Ok(_) => Some(syn::parse_quote!(::sse_runtime)),
+        Err(_) => None,
     }
 }
 

@@ -12,4 +12,6 @@ async fn notes(session: NotesSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(notes);
+}

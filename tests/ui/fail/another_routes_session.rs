@@ -10,4 +10,6 @@ async fn events(session: NewsSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(news);
+}

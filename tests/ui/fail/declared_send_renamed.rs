@@ -16,4 +16,6 @@ async fn shop(session: ShopSession) -> Result<(), sse_runtime::Error> {
     session.send(Customer { id: 1 }).event("product").await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(shop);
+}

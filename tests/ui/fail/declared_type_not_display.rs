@@ -7,4 +7,6 @@ async fn points(session: PointsSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(points);
+}

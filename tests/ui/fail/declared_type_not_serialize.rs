@@ -7,4 +7,6 @@ async fn customers(session: CustomersSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(customers);
+}

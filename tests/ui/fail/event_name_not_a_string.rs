@@ -5,4 +5,6 @@ async fn numbers(session: NumbersSession) -> Result<(), sse_runtime::Error> {
     session.send(1u32).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(numbers);
+}

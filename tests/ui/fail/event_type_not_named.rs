@@ -5,4 +5,6 @@ async fn notes(session: NotesSession) -> Result<(), sse_runtime::Error> {
     session.send("hello").await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(notes);
+}

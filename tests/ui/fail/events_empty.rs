@@ -5,4 +5,6 @@ async fn events(session: EventsSession) -> Result<(), sse_runtime::Error> {
     session.send("any text").await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

@@ -6,4 +6,6 @@ async fn events<T: Default>(session: EventsSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

@@ -15,4 +15,6 @@ async fn announce(hub: Hub<NotesRoute>) {
     let _ = hub.publish(String::from("not a note")).await;
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(notes);
+}

@@ -18,4 +18,6 @@ async fn other(session: OtherSession, hub: State<Hub<NotesRoute>>) -> Result<(),
     Ok(())
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(notes);
+}

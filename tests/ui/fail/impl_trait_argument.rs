@@ -6,4 +6,6 @@ async fn feed(session: FeedSession, who: impl FromRequest<()>) {
     let _ = (session, who);
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(feed);
+}

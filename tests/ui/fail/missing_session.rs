@@ -3,4 +3,6 @@ use sse_runtime::sse;
 #[sse("/events")]
 async fn events() {}
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

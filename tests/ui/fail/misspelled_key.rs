@@ -12,4 +12,6 @@ async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> 
     session.send(Customer { id: 1 }).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(customers);
+}

@@ -6,4 +6,6 @@ async fn feed(session: FeedSession) -> ! {
     loop {}
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(feed);
+}

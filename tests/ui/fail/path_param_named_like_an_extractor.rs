@@ -6,4 +6,6 @@ async fn feeds(session: FeedsSession, last: LastEventId) {
     let _ = (session, last);
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(feeds);
+}

@@ -7,4 +7,6 @@ async fn rooms(session: RoomsSession, room: RoomId) {
     let _ = (session, room.0);
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(rooms);
+}

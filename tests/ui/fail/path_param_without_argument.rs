@@ -5,4 +5,6 @@ async fn rooms(session: RoomsSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(rooms);
+}

@@ -5,4 +5,6 @@ async fn rooms(session: RoomsSession, id: u64) {
     let _ = (session, id);
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(rooms);
+}

@@ -6,4 +6,6 @@ async fn files(session: FilesSession, rest: String) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(files);
+}

@@ -6,4 +6,6 @@ async fn events(session: EventsSession, room: String) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

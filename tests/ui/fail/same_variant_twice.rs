@@ -20,4 +20,6 @@ async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> 
     session.send(v2::Customer { id: "2".into() }).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(customers);
+}

@@ -7,4 +7,6 @@ async fn points(session: PointsSession) -> Result<(), sse_runtime::Error> {
     session.send(Point { x: 1, y: 2 }).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(points);
+}

@@ -8,4 +8,6 @@ async fn ticks(session: TicksSession) -> Result<(), sse_runtime::Error> {
     session.send(Event::new().data("raw")).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(ticks);
+}

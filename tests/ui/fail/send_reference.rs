@@ -11,4 +11,6 @@ async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> 
     session.send(&customer).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(customers);
+}

@@ -8,4 +8,6 @@ async fn customers(session: CustomersSession) -> Result<(), sse_runtime::Error> 
     session.send(String::from("not a customer")).await
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(customers);
+}

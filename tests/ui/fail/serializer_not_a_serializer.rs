@@ -8,4 +8,6 @@ async fn events(session: EventsSession) {
     let _ = session;
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

@@ -5,4 +5,6 @@ async fn events(session: EventsSession, again: EventsSession) {
     let _ = (session, again);
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

@@ -8,4 +8,6 @@ async unsafe fn events(session: EventsSession) {
     session.close();
 }
 
-fn main() {}
+fn main() {
+    let _ = sse_runtime::Server::new().route(events);
+}

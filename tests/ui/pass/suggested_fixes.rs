@@ -29,7 +29,8 @@ fn main() {
     let _ = paths_as_sent::all().route(own_serializer_by_glob::numbers);
 }
 
-// What `path_colon_param`, `path_star_param` and `path_with_query` suggest.
+// What `path_colon_param`, `path_star_param`, `path_with_query`,
+// `path_with_fragment` and `path_unquoted` suggest.
 mod paths {
     use sse_runtime::extract::Query;
     use sse_runtime::sse;
