@@ -72,6 +72,10 @@ pub use session::Session;
 #[doc = include_str!("sse_attribute.md")]
 pub use sse_macros::sse;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use server::fuzz as __fuzz;
+
 /// What the code `#[sse]` generates uses. Not public API: it may change in any
 /// release.
 #[doc(hidden)]

@@ -42,6 +42,8 @@
 
 mod accept;
 mod fast_path;
+#[cfg(fuzzing)]
+pub mod fuzz;
 mod hyper_path;
 mod listener;
 pub mod proxy;
