@@ -241,3 +241,42 @@ async fn a_client_that_stops_reading_is_closed_after_the_write_timeout_on_every_
         server.stop().await;
     }
 }
+
+#[sse_runtime::sse("/café/{who}")]
+async fn cafe(session: CafeSession, who: String) -> Result<(), sse_runtime::Error> {
+    session.send(who).await
+}
+
+/// A non-ASCII path arrives as the client writes it: percent-encoded by
+/// every browser, as it is by curl, in upper or lower case hex by hand. A
+/// route written either way matches all of them, on every path.
+#[tokio::test]
+async fn a_non_ascii_path_matches_as_sent_raw_or_percent_encoded_on_every_path() {
+    let spelled_out = handler(|session: Session| async move {
+        let _ = session.send(Event::new().data("spelled out")).await;
+    });
+    for tls in [false, true] {
+        let server = Server::new()
+            .route(cafe)
+            .route(spelled_out.clone().at("/th%C3%A9"))
+            .fallback(page);
+        let server = start_on(tls, server).await;
+        for via in Via::over(tls) {
+            for (path, data) in [
+                ("/caf%C3%A9/%C3%A9t%C3%A9", "été"),
+                ("/café/été", "été"),
+                ("/caf%c3%a9/d%c3%a9j%c3%a0", "déjà"),
+                ("/thé", "spelled out"),
+                ("/th%c3%a9", "spelled out"),
+            ] {
+                let mut opened = open_on(via, server.addr, "/", path, &[]).await;
+                assert_eq!(
+                    opened.stream.next_block().await.as_deref(),
+                    Some(format!("data: {data}\n\n").as_str()),
+                    "{path} via {via:?}"
+                );
+            }
+        }
+        server.stop().await;
+    }
+}

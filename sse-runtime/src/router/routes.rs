@@ -1,6 +1,7 @@
 //! The route table: every mounted route, compiled once when the server
 //! starts, and the one place a request's path is matched.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,7 +124,7 @@ impl RouteTable {
                 return Err(invalid(RouteError::NoLeadingSlash));
             }
             router
-                .insert(path.as_str(), routes.len())
+                .insert(canonical(&path), routes.len())
                 .map_err(|err| invalid(RouteError::from_insert(err)))?;
             let options = route.options();
             let heartbeat = options.heartbeat.unwrap_or_else(|| heartbeat.cloned());
@@ -161,13 +162,13 @@ impl RouteTable {
         self.routes.iter().map(|route| &*route.pattern)
     }
 
-    /// The route at `path`, if any; a parameter that is not UTF-8 once
-    /// percent-decoded refuses the request.
     /// The route `path` matches, with its decoded parameters; or that
-    /// route's pattern and why its parameters do not decode.
+    /// route's pattern and why its parameters do not decode (a parameter
+    /// that is not UTF-8 once percent-decoded refuses the request).
     #[allow(clippy::type_complexity)]
     pub(crate) fn find(&self, path: &str) -> Option<Result<Matched<'_>, (&Arc<str>, Rejection)>> {
-        let matched = self.router.at(path).ok()?;
+        let path = canonical(path);
+        let matched = self.router.at(&path).ok()?;
         let route = &self.routes[*matched.value];
         let params: Result<Vec<_>, _> = matched
             .params
@@ -181,11 +182,107 @@ impl RouteTable {
     }
 }
 
+/// The one form paths are matched in, the route's and the request's alike:
+/// every non-ASCII byte percent-encoded and every escape in upper case, as
+/// browsers send them. A client may send `/café` as it is (curl does) or as
+/// `/caf%C3%A9` (every browser does), and a route may be written either way:
+/// all of them match (RFC 3986 §6.2.2.1 makes the hex digits' case
+/// insignificant). A path already in this form, every path of most servers,
+/// is matched as it is.
+fn canonical(path: &str) -> Cow<'_, str> {
+    let bytes = path.as_bytes();
+    let escape_at = |i: usize| {
+        bytes[i] == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    };
+    let needs = |i: usize| {
+        !bytes[i].is_ascii()
+            || (escape_at(i) && bytes[i + 1..i + 3].iter().any(u8::is_ascii_lowercase))
+    };
+    let Some(first) = (0..bytes.len()).find(|&i| needs(i)) else {
+        return Cow::Borrowed(path);
+    };
+    let mut out = String::with_capacity(path.len() + 8);
+    out.push_str(&path[..first]);
+    let mut i = first;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if !byte.is_ascii() {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xF)]));
+            i += 1;
+        } else if escape_at(i) {
+            out.push('%');
+            out.push(char::from(bytes[i + 1].to_ascii_uppercase()));
+            out.push(char::from(bytes[i + 2].to_ascii_uppercase()));
+            i += 3;
+        } else {
+            out.push(char::from(byte));
+            i += 1;
+        }
+    }
+    Cow::Owned(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
 fn decode_param(name: &str, value: &str) -> Result<(String, String), Rejection> {
     match percent_encoding::percent_decode_str(value).decode_utf8() {
         Ok(decoded) => Ok((name.to_owned(), decoded.into_owned())),
         Err(_) => Err(Rejection::bad_request(format!(
             "path parameter `{name}` is not valid UTF-8 once percent-decoded"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use percent_encoding::percent_decode_str;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_path_in_canonical_form_is_borrowed() {
+        for path in [
+            "/",
+            "/events",
+            "/caf%C3%A9",
+            "/a%2",
+            "/100%",
+            "/%zz",
+            "/{room}/{*rest}",
+        ] {
+            assert!(
+                matches!(canonical(path), Cow::Borrowed(p) if p == path),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_is_encoded_and_escapes_are_upper_case() {
+        assert_eq!(canonical("/café"), "/caf%C3%A9");
+        assert_eq!(canonical("/caf%c3%a9"), "/caf%C3%A9");
+        assert_eq!(canonical("/caf%c3é/%2f"), "/caf%C3%C3%A9/%2F");
+        // Not escapes: left as they are.
+        assert_eq!(canonical("/é%g1%a"), "/%C3%A9%g1%a");
+    }
+
+    proptest! {
+        /// Canonical form changes only how bytes are written, never which:
+        /// it decodes to what the path decodes to, and is its own canonical
+        /// form.
+        #[test]
+        fn canonical_form_keeps_the_bytes(path in "/[a-zA-Z0-9%é€/{}_.-]{0,24}") {
+            let once = canonical(&path).into_owned();
+            prop_assert_eq!(
+                percent_decode_str(&once).collect::<Vec<u8>>(),
+                percent_decode_str(&path).collect::<Vec<u8>>()
+            );
+            prop_assert!(once.is_ascii());
+            prop_assert_eq!(canonical(&once), once.as_str());
+        }
     }
 }
