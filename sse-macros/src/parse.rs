@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token, Type};
 
 use crate::Errors;
@@ -107,6 +108,25 @@ impl Args {
         }
         if first && input.peek(Token![/]) {
             return self.unquoted_path(input);
+        }
+        if first && input.peek(syn::LitByteStr) {
+            return self.byte_string_path(input);
+        }
+        if first && !input.peek2(Token![=]) && !input.peek2(syn::token::Paren) {
+            if let Ok(path) = input.fork().parse::<syn::Path>() {
+                if path
+                    .get_ident()
+                    .is_none_or(|ident| closest_key(&ident.to_string()).is_none())
+                {
+                    // Reported, and the route given a path of no consequence
+                    // (the crate does not build), so that registering it
+                    // adds no second error.
+                    self.recovered.push(path_not_literal(input, &path));
+                    self.path = Some(LitStr::new("/", Spanned::span(&path)));
+                    self.path_recovered = true;
+                    return Ok(());
+                }
+            }
         }
         let key: Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|_| {
             input.error(format!(
@@ -226,7 +246,7 @@ impl Args {
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        let span = syn::spanned::Spanned::span(&tokens);
+        let span = tokens.span();
         self.recovered.push(syn::Error::new_spanned(
             &tokens,
             format!("the path is a string literal: `#[sse(\"{text}\")]`"),
@@ -235,6 +255,51 @@ impl Args {
         self.path_recovered = true;
         Ok(())
     }
+
+    /// `#[sse(b"/events")]`: one error, and the path read as the string it
+    /// spells.
+    fn byte_string_path(&mut self, input: ParseStream) -> syn::Result<()> {
+        let bytes: syn::LitByteStr = input.parse()?;
+        let Ok(text) = String::from_utf8(bytes.value()) else {
+            return Err(syn::Error::new(
+                bytes.span(),
+                "the path is a string literal, such as \"/events\"",
+            ));
+        };
+        self.recovered.push(syn::Error::new(
+            bytes.span(),
+            format!("the path is a string literal, not a byte string: `#[sse({text:?})]`"),
+        ));
+        self.path = Some(LitStr::new(&text, bytes.span()));
+        self.path_recovered = true;
+        Ok(())
+    }
+}
+
+/// `#[sse(EVENTS_PATH)]` or `#[sse(concat!(..))]`: an attribute reads
+/// tokens, before any constant has a value or any macro expands, so the path
+/// is spelled out, or given where the route is mounted.
+fn path_not_literal(input: ParseStream, path: &syn::Path) -> syn::Error {
+    let mut name = quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "");
+    let _ = input.parse::<syn::Path>();
+    let mut tokens = quote::ToTokens::to_token_stream(path);
+    if let Ok(bang) = input.parse::<Token![!]>() {
+        tokens.extend(quote::ToTokens::to_token_stream(&bang));
+        if let Ok(group) = input.parse::<proc_macro2::Group>() {
+            tokens.extend([proc_macro2::TokenTree::Group(group)]);
+        }
+        name.push_str("!(..)");
+    }
+    syn::Error::new_spanned(
+        tokens,
+        format!(
+            "the path is a string literal: an attribute reads its tokens before `{name}` has a \
+             value; write it out, `#[sse(\"/events\")]`, or leave it out and mount the function \
+             with `.route_at({name}, function)` where you register it"
+        ),
+    )
 }
 
 /// The key `name` is one or two edits away from, if any: a misspelling.

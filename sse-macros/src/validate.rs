@@ -531,6 +531,20 @@ fn classify_args(
         let FnArg::Typed(typed) = arg else { continue };
         let kind = if is_session(&typed.ty) {
             ArgKind::Session
+        } else if !foreign_done && is_untyped_session(&typed.ty) {
+            // The runtime's `Session`, as `handler(..)` takes: kept, so the
+            // body still type-checks against the API it was written for,
+            // and not called.
+            foreign_done = true;
+            ok = false;
+            errors.push(syn::Error::new(
+                typed.ty.span(),
+                format!(
+                    "an `#[sse]` route takes its own typed session: write `{session}`; it \
+                     derefs to `Session`, and sends a raw `Event` with `send_event(event)`"
+                ),
+            ));
+            ArgKind::Session
         } else if !foreign_done && looks_like_session(&typed.ty) {
             foreign_done = true;
             errors.push(syn::Error::new(
@@ -611,6 +625,12 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
             .map(|seg| &seg.ident),
         _ => None,
     }
+}
+
+/// `Session` or a path ending in it (`sse_runtime::Session`): the runtime's
+/// untyped session, which `route::handler` takes.
+fn is_untyped_session(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|ident| ident == "Session")
 }
 
 pub fn looks_like_session(ty: &Type) -> bool {

@@ -2,6 +2,8 @@
 //! compiles, and so do the names the `name_*` and `colliding_names` cases
 //! suggest, the percent-encoded paths of `path_with_space`, and the explicit
 //! import the compiler suggests for `serializer_named_by_two_globs`.
+//! `path_constant` and `path_macro` suggest `route_at` with the path, and
+//! `untyped_session` the route's session with `send_event`.
 
 use sse_runtime::{sse, Server};
 
@@ -27,6 +29,7 @@ fn main() {
         .route_at("/b", events);
     let _ = names::all();
     let _ = paths_as_sent::all().route(own_serializer_by_glob::numbers);
+    let _ = paths::mounted();
 }
 
 // What `path_colon_param`, `path_star_param`, `path_with_query`,
@@ -57,6 +60,21 @@ mod paths {
     pub async fn events(session: EventsSession, since: Query<Since>) {
         let _ = since;
         session.close();
+    }
+
+    const EVENTS_PATH: &str = "/events";
+
+    #[sse]
+    pub async fn anywhere(session: AnywhereSession) -> Result<(), sse_runtime::Error> {
+        session.send_event(sse_runtime::Event::new().data("hello")).await?;
+        session.closed().await;
+        Ok(())
+    }
+
+    pub fn mounted() -> sse_runtime::Server {
+        sse_runtime::Server::new()
+            .route_at(EVENTS_PATH, anywhere)
+            .route_at(concat!("/api", "/events"), anywhere)
     }
 }
 
