@@ -5,7 +5,7 @@
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
-use syn::{Attribute, Signature, Token, Visibility};
+use syn::{Attribute, Ident, Signature, Token, Visibility};
 
 /// An `fn` item: attributes, visibility, signature, and the body's tokens.
 pub struct Func {
@@ -72,4 +72,43 @@ pub fn mentions(tokens: &TokenStream, word: &str) -> bool {
         TokenTree::Group(group) => mentions(&group.stream(), word),
         _ => false,
     })
+}
+
+/// A function whose signature does not parse (`fn feed(session,)`, mid-
+/// typing): the compiler has reported that already, since it parses an item
+/// before it hands it to an attribute. What stands in for it, so that its
+/// error is the only one: a function with its name, attributes and
+/// visibility and nothing else, for the route; and its tokens under a hidden
+/// name, for the compiler (and the IDE) to check as they are, never called.
+pub fn unparsed_fn(tokens: &TokenStream) -> Option<(Func, TokenStream)> {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let at = trees.windows(2).position(|pair| {
+        matches!(&pair[0], TokenTree::Ident(word) if word == "fn")
+            && matches!(&pair[1], TokenTree::Ident(_))
+    })?;
+    let TokenTree::Ident(name) = &trees[at + 1] else {
+        return None;
+    };
+    let head = |input: ParseStream| {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<TokenStream>()?;
+        Ok((attrs, vis))
+    };
+    let (attrs, vis) = syn::parse::Parser::parse2(head, tokens.clone()).ok()?;
+    let sig: Signature = syn::parse_quote_spanned!(name.span()=> async fn #name());
+    let hidden = Ident::new(&format!("__sse_unparsed_{name}"), name.span());
+    let renamed = trees.iter().enumerate().map(|(i, tree)| match i == at + 1 {
+        true => TokenTree::Ident(hidden.clone()),
+        false => tree.clone(),
+    });
+    let mut kept = quote::quote!(#[allow(dead_code, non_snake_case)]);
+    kept.extend(renamed);
+    let func = Func {
+        attrs,
+        vis,
+        sig,
+        body: quote::quote!({}),
+    };
+    Some((func, kept))
 }

@@ -49,6 +49,9 @@ fn sse_impl(
             return expand::misplaced(func, expand::Misplaced::Bodiless)
         }
         Err(_) => {
+            if let Some((func, kept)) = item::unparsed_fn(&item) {
+                return stand_in(attr, func, kept);
+            }
             let err = syn::Error::new_spanned(
                 &item,
                 "`#[sse]` goes on an `async fn` that takes the route's session",
@@ -63,6 +66,26 @@ fn sse_impl(
     let route = validate::route(args, func, &mut errors);
     let mut out = expand::route(&route);
     out.extend(errors.into_compile_errors());
+    expand::carried(&route, out)
+}
+
+/// The route of a function whose signature does not parse, generated from
+/// the stand-in `func` (see `item::unparsed_fn`), beside the function's
+/// tokens `kept`: only the attribute's own errors are reported, since what
+/// the stand-in lacks (its session, its arguments) is not the user's
+/// mistake, and the compiler has reported the signature's.
+fn stand_in(
+    attr: proc_macro2::TokenStream,
+    func: item::Func,
+    kept: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let mut errors = Errors::default();
+    let args = parse::Args::parse(attr, &mut errors);
+    let mut route = validate::route(args, func, &mut Errors::default());
+    route.callable = false;
+    let mut out = expand::route(&route);
+    out.extend(errors.into_compile_errors());
+    out.extend(kept);
     expand::carried(&route, out)
 }
 

@@ -320,7 +320,7 @@ fn closest_key(name: &str) -> Option<&'static str> {
 }
 
 /// Levenshtein distance, for the few short words of the attribute.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -505,9 +505,22 @@ fn classify_args(
         let FnArg::Typed(typed) = arg else { continue };
         if let Type::Reference(reference) = &*typed.ty {
             if is_session(&reference.elem) {
+                let (written, span) = match &reference.mutability {
+                    Some(mutability) => (
+                        "&mut",
+                        reference
+                            .and_token
+                            .span
+                            .join(mutability.span)
+                            .unwrap_or(reference.and_token.span),
+                    ),
+                    None => ("&", reference.and_token.span),
+                };
                 errors.push(syn::Error::new(
-                    reference.and_token.span,
-                    format!("the session is taken by value: write `{session}`, without the `&`"),
+                    span,
+                    format!(
+                        "the session is taken by value: write `{session}`, without the `{written}`"
+                    ),
                 ));
                 let span = typed.ty.span();
                 *typed.ty = syn::parse_quote_spanned!(span=> #session);
@@ -531,6 +544,32 @@ fn classify_args(
         let FnArg::Typed(typed) = arg else { continue };
         let kind = if is_session(&typed.ty) {
             ArgKind::Session
+        } else if !foreign_done && mentions_type(&typed.ty, session) {
+            // `FeedSession<u8>`, `Arc<FeedSession>`, `Option<FeedSession>`.
+            foreign_done = true;
+            let span = typed.ty.span();
+            match last_segment_ident(&typed.ty) == Some(session) {
+                true => {
+                    errors.push(syn::Error::new_spanned(
+                        &typed.ty,
+                        format!("`{session}` takes no generic arguments: write `{session}`"),
+                    ));
+                    *typed.ty = syn::parse_quote_spanned!(span=> #session);
+                }
+                // Kept, so the body type-checks as written, and not called.
+                false => {
+                    ok = false;
+                    errors.push(syn::Error::new_spanned(
+                        &typed.ty,
+                        format!(
+                            "the handler takes its session as it is: write `{session}`, not \
+                             `{}`; a clone of the session shares its stream",
+                            shown(&typed.ty)
+                        ),
+                    ));
+                }
+            }
+            ArgKind::Session
         } else if !foreign_done && is_untyped_session(&typed.ty) {
             // The runtime's `Session`, as `handler(..)` takes: kept, so the
             // body still type-checks against the API it was written for,
@@ -544,6 +583,23 @@ fn classify_args(
                      derefs to `Session`, and sends a raw `Event` with `send_event(event)`"
                 ),
             ));
+            ArgKind::Session
+        } else if !foreign_done
+            && last_segment(&typed.ty).is_some_and(|ty| {
+                crate::parse::edit_distance(&ty.to_string(), &session.to_string()) <= 2
+            })
+        {
+            // A misspelling of the session's name.
+            foreign_done = true;
+            let span = typed.ty.span();
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "`{}` is not this route's session; did you mean `{session}`?",
+                    shown(&typed.ty)
+                ),
+            ));
+            *typed.ty = syn::parse_quote_spanned!(span=> #session);
             ArgKind::Session
         } else if !foreign_done && looks_like_session(&typed.ty) {
             foreign_done = true;
@@ -613,6 +669,20 @@ fn builtin_extractor(ty: &Type) -> Option<String> {
     ["LastEventId", "Query", "State", "PeerAddr"]
         .contains(&name.as_str())
         .then_some(name)
+}
+
+/// Whether the type names `session` anywhere in it.
+fn mentions_type(ty: &Type, session: &Ident) -> bool {
+    crate::item::mentions(&ty.to_token_stream(), &session.to_string())
+}
+
+/// The last segment's name of a path type, with or without generic
+/// arguments.
+fn last_segment_ident(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|seg| &seg.ident),
+        _ => None,
+    }
 }
 
 fn last_segment(ty: &Type) -> Option<&Ident> {

@@ -80,7 +80,8 @@ mod paths {
 
 // What `session_by_reference`, `path_param_named_like_the_session`,
 // `path_param_named_like_an_extractor`, `send_reference`, `never_returns`,
-// `impl_trait_argument` and `on_trait_fn` suggest.
+// `impl_trait_argument`, `on_trait_fn`, `session_in_a_wrapper`, `session_misspelled`,
+// `session_with_generic_arguments` and `untyped_session` suggest.
 mod arguments {
     use sse_runtime::extract::{LastEventId, Query};
     use sse_runtime::{sse, Event};
@@ -142,6 +143,15 @@ mod arguments {
         fn greeting(&self) -> &'static str {
             "hello"
         }
+    }
+
+    /// What `session_in_a_wrapper` suggests: the session as it is, cloned
+    /// where it is shared.
+    #[sse("/shared")]
+    pub async fn shared(session: SharedSession) -> Result<(), sse_runtime::Error> {
+        let clone = session.clone();
+        tokio::spawn(async move { clone.send("from a task").await }).await.ok();
+        session.send("from the handler").await
     }
 
     #[sse("/greetings")]
