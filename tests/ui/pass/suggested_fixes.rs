@@ -81,7 +81,7 @@ mod paths {
 // What `session_by_reference`, `path_param_named_like_the_session`,
 // `path_param_named_like_an_extractor`, `send_reference`, `never_returns`,
 // `impl_trait_argument`, `on_trait_fn`, `session_in_a_wrapper`, `session_misspelled`,
-// `session_with_generic_arguments` and `untyped_session` suggest.
+// `session_with_generic_arguments`, `untyped_session` and `error_not_send_sync` suggest.
 mod arguments {
     use sse_runtime::extract::{LastEventId, Query};
     use sse_runtime::{sse, Event};
@@ -152,6 +152,17 @@ mod arguments {
         let clone = session.clone();
         tokio::spawn(async move { clone.send("from a task").await }).await.ok();
         session.send("from the handler").await
+    }
+
+    /// What `error_not_send_sync` suggests.
+    #[sse("/counts")]
+    pub async fn counts(
+        session: CountsSession,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        session.send(1u32).await?;
+        let count: u32 = "12".parse()?;
+        session.send(count).await?;
+        Err("done".into())
     }
 
     #[sse("/greetings")]
