@@ -136,10 +136,32 @@ async fn live(session: LiveSession, room: String) -> Result<(), sse_runtime::Err
 #[tokio::test]
 async fn a_percent_encoded_path_matches_the_request_as_clients_send_it() {
     let server = start(Server::new().route(live)).await;
-    let req = get(server.addr, "/live%20feed/a%20b", &[]);
-    let mut stream = EventStream::new(request(server.addr, req).await);
-    assert_eq!(stream.next_block().await.unwrap(), "data: a b\n\n");
-    drop(stream);
+    assert_eq!(
+        first_block(server.addr, "/live%20feed/a%20b").await,
+        "data: a b\n\n"
+    );
+    server.stop().await;
+}
+
+/// The first block of the stream at `path`.
+async fn first_block(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = EventStream::new(request(addr, get(addr, path, &[])).await);
+    stream.next_block().await.unwrap()
+}
+
+#[sse("/kinds/{type}")]
+async fn kinds(session: KindsSession, r#type: String) -> Result<(), sse_runtime::Error> {
+    session.send(r#type).await
+}
+
+/// A parameter named by a keyword binds the raw identifier.
+#[tokio::test]
+async fn a_keyword_parameter_binds_its_raw_identifier() {
+    let server = start(Server::new().route(kinds)).await;
+    assert_eq!(
+        first_block(server.addr, "/kinds/alert").await,
+        "data: alert\n\n"
+    );
     server.stop().await;
 }
 

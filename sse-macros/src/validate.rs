@@ -127,18 +127,41 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
                     matches!(arg.kind, ArgKind::Session)
                         && arg_name(input).as_deref() == Some(param.as_str())
                 });
-                let message = match session_named_so {
-                    true => format!(
+                // An argument meant for it, by another spelling.
+                let meant = args_out
+                    .iter()
+                    .zip(&func.sig.inputs)
+                    .find_map(|(arg, input)| {
+                        let name = arg_name(input)?;
+                        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+                        let close = name == pascal_to_snake(param)
+                            || crate::parse::edit_distance(&name, param) <= 2;
+                        (matches!(arg.kind, ArgKind::Extractor) && close).then_some(name)
+                    });
+                let snake = pascal_to_snake(param);
+                let message = match (session_named_so, meant) {
+                    (true, _) => format!(
                         "the path parameter `{{{param}}}` has the name of the session argument: \
                          rename one, such as `{{id}}` in the path, or `stream: {session}` for the \
                          session"
                     ),
-                    false => format!(
+                    (false, Some(name)) if name == snake => format!(
+                        "the path parameter `{{{param}}}` binds the argument of its name, and \
+                         arguments are snake_case: write `{{{snake}}}` in the path, for `{name}`"
+                    ),
+                    (false, Some(name)) => format!(
+                        "the path parameter `{{{param}}}` has no argument of its name: rename \
+                         the argument `{name}` to `{param}`, or the parameter to `{{{name}}}`"
+                    ),
+                    (false, None) => format!(
                         "the path parameter `{{{param}}}` has no argument: add `{param}: T` to the \
                          function, with `T: FromStr` (such as `String` or `u64`)"
                     ),
                 };
                 errors.push(syn::Error::new(path.span(), message));
+                // Its arguments cannot be matched to the path: not called,
+                // so that this is the only error.
+                callable = false;
             }
         }
     }
@@ -294,6 +317,17 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
     if !path.starts_with('/') {
         return fail(errors, format!("a path starts with `/`: \"/{path}\""));
     }
+    if path.contains("{r#") || path.contains("{*r#") {
+        let fixed = path.replace("{r#", "{").replace("{*r#", "{*");
+        fail(
+            errors,
+            format!(
+                "a path parameter is named without `r#`: write \"{fixed}\"; a parameter binds \
+                 the argument of its name, and `r#type` is named `type`"
+            ),
+        );
+        return check_path(&LitStr::new(&fixed, lit.span()), &mut Errors::default());
+    }
     if let Some((route, query)) = path.split_once('?') {
         fail(
             errors,
@@ -387,7 +421,9 @@ fn check_path(lit: &LitStr, errors: &mut Errors) -> Vec<String> {
         };
         let name = &after[..close];
         let ident = name.strip_prefix('*').unwrap_or(name);
-        if syn::parse_str::<Ident>(ident).is_err() {
+        // A keyword binds the raw identifier (`{type}`, `r#type`).
+        let raw = format!("r#{ident}");
+        if syn::parse_str::<Ident>(ident).is_err() && syn::parse_str::<Ident>(&raw).is_err() {
             return fail(
                 errors,
                 format!(
@@ -725,8 +761,8 @@ fn classify_args(
             ArgKind::Session
         } else {
             match &*typed.pat {
-                Pat::Ident(ident) if params.contains(&ident.ident.to_string()) => {
-                    let name = ident.ident.to_string();
+                Pat::Ident(ident) if param_bound_by(&ident.ident, params).is_some() => {
+                    let name = param_bound_by(&ident.ident, params).unwrap_or_default();
                     if let Some(extractor) = builtin_extractor(&typed.ty) {
                         ok = false;
                         errors.push(syn::Error::new(
@@ -738,6 +774,25 @@ fn classify_args(
                                  path value, or another name for the `{extractor}`)"
                             ),
                         ));
+                    }
+                    if let Type::Reference(reference) = &*typed.ty {
+                        // Parsed from the path into a value of its own.
+                        let owned: Type = match &*reference.elem {
+                            Type::Path(path) if path.path.is_ident("str") => {
+                                syn::parse_quote_spanned!(reference.elem.span()=> String)
+                            }
+                            other => other.clone(),
+                        };
+                        errors.push(syn::Error::new_spanned(
+                            &typed.ty,
+                            format!(
+                                "a path parameter is parsed into a value the handler owns: write \
+                                 `{}: {}`",
+                                ident.ident,
+                                shown(&owned)
+                            ),
+                        ));
+                        *typed.ty = owned;
                     }
                     ArgKind::PathParam(name)
                 }
@@ -758,6 +813,19 @@ fn classify_args(
         ));
     }
     (out, ok)
+}
+
+/// The path parameter an argument named `ident` binds: the one of its
+/// name (`type` for `r#type`), or, for a name with a leading `_` (an
+/// argument the body does not use), the one without it.
+fn param_bound_by(ident: &Ident, params: &[String]) -> Option<String> {
+    let name = unraw(ident);
+    let is_param = |name: &str| params.iter().any(|param| param == name);
+    match name.strip_prefix('_') {
+        _ if is_param(&name) => Some(name),
+        Some(used) if is_param(used) => Some(used.to_owned()),
+        _ => None,
+    }
 }
 
 /// The name an argument binds, if it is a plain name.

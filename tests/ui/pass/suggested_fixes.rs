@@ -30,6 +30,42 @@ fn main() {
     let _ = names::all();
     let _ = paths_as_sent::all().route(own_serializer_by_glob::numbers);
     let _ = paths::mounted();
+    let _ = parameters::all();
+}
+
+// What `path_param_case`, `path_param_misspelled`, `path_param_raw_identifier` and
+// `path_param_by_reference` suggest; and an argument the body does not use, `_room`, which
+// binds `{room}`.
+mod parameters {
+    use sse_runtime::sse;
+
+    #[sse("/rooms/{room_id}")]
+    pub async fn by_id(session: ByIdSession, room_id: u64) {
+        let _ = session.send(room_id).await;
+    }
+
+    #[sse("/rooms/{room}")]
+    pub async fn room(session: RoomSession, room: String) {
+        let _ = session.send(room.to_uppercase()).await;
+    }
+
+    #[sse("/kinds/{type}")]
+    pub async fn kinds(session: KindsSession, r#type: String) {
+        let _ = session.send(r#type).await;
+    }
+
+    #[sse("/quiet/{room}")]
+    pub async fn quiet(session: QuietSession, _room: String) {
+        session.close();
+    }
+
+    pub fn all() -> sse_runtime::Server {
+        sse_runtime::Server::new()
+            .route(by_id)
+            .route(room)
+            .route(kinds)
+            .route(quiet)
+    }
 }
 
 // What `path_colon_param`, `path_star_param`, `path_with_query`,
