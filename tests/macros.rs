@@ -185,6 +185,38 @@ async fn failed_extractions_answer_400_with_a_reason_not_a_stream() {
     server.stop().await;
 }
 
+/// A state that is not `Clone` (it owns a connection, say): the router
+/// shares it, and routes take the parts they need.
+#[derive(sse_runtime::extract::FromRef)]
+struct Owned {
+    counter: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    #[from_ref(skip)]
+    _connection: std::sync::Mutex<Vec<u8>>,
+}
+
+#[sse("/counted")]
+async fn counted(
+    session: CountedSession,
+    counter: State<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+) -> Result<(), sse_runtime::Error> {
+    let n = counter.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    session.send(n).await
+}
+
+#[tokio::test]
+async fn a_state_that_is_not_clone_is_shared() {
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let state = Owned {
+        counter: counter.clone(),
+        _connection: Default::default(),
+    };
+    let server = start(Server::new().with_state(state).route(counted)).await;
+    assert_eq!(first_block(server.addr, "/counted").await, "data: 1\n\n");
+    assert_eq!(first_block(server.addr, "/counted").await, "data: 2\n\n");
+    assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 2);
+    server.stop().await;
+}
+
 /// Several state types: the fields of one state struct.
 #[derive(Clone, sse_runtime::extract::FromRef)]
 struct App {

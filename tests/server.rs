@@ -278,7 +278,7 @@ async fn not_found_method_not_allowed_and_bad_requests() {
     let reject = handler(|_session: Session| async {});
     struct Refuses;
     impl<S> Route<S> for Refuses {
-        fn start(&self, _: Session, _: &S) -> sse_runtime::route::StartFuture {
+        fn start(&self, _: Session, _: &std::sync::Arc<S>) -> sse_runtime::route::StartFuture {
             Box::pin(async { Err(Rejection::bad_request("`room` must be a number")) })
         }
     }

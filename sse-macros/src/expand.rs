@@ -468,7 +468,7 @@ fn route_impl(route: &Route) -> TokenStream {
                     let rt = runtime_at(route, span);
                     quote_spanned! {span=>
                         let #binding: #ty = #rt::refusal(
-                            <#ty as #rt::FromRequest<__S>>::from_request(__request, &__state).await,
+                            <#ty as #rt::FromRequest<__S>>::from_request(__request, &*__state).await,
                         )?;
                     }
                 }
@@ -494,11 +494,11 @@ fn route_impl(route: &Route) -> TokenStream {
                 #finish
             })
         };
-        // The future outlives the borrow of the state: it takes a clone,
-        // when an extractor needs one.
+        // The future outlives the borrow of the state: it shares it, when
+        // an extractor needs it.
         let take_state = extractors(route)
             .next()
-            .map(|_| quote!(let __state = ::core::clone::Clone::clone(__state);));
+            .map(|_| quote!(let __state = ::std::sync::Arc::clone(__state);));
         quote! {
             #take_state
             ::std::boxed::Box::pin(async move {
@@ -547,7 +547,7 @@ fn route_impl(route: &Route) -> TokenStream {
     quote! {
         impl<__S> #rt::Route<__S> for #name
         where
-            __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+            __S: ::core::marker::Send + ::core::marker::Sync + 'static,
             #bounds
         {
             fn options(&self) -> #rt::RouteOptions {
@@ -557,7 +557,7 @@ fn route_impl(route: &Route) -> TokenStream {
             fn start(
                 &self,
                 __session: #rt::Session,
-                __state: &__S,
+                __state: &::std::sync::Arc<__S>,
             ) -> #rt::StartFuture {
                 #start
             }

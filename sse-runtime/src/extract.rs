@@ -13,8 +13,10 @@
 //! [`with_state`](crate::Server::with_state), and a handler takes any part of
 //! it with [`State<T>`], where `T` implements [`FromRef`] of the router's
 //! state. A route that asks for state the router does not provide does not
-//! compile where it is registered. Several state types live in one struct
-//! that derives [`FromRef`](macro@FromRef):
+//! compile where it is registered. The router keeps the state in an `Arc`
+//! that each request shares, so it need not be `Clone`; a part taken with
+//! `State<T>` is cloned (an `Arc<Db>`, a handle). Several state types live in
+//! one struct that derives [`FromRef`](macro@FromRef):
 //!
 //! ```
 //! use std::sync::Arc;
@@ -26,7 +28,7 @@
 //!
 //! struct Db;
 //!
-//! #[derive(Clone, FromRef)]
+//! #[derive(FromRef)]
 //! struct App { db: Arc<Db>, greeting: &'static str }
 //!
 //! #[sse("/logs")]
@@ -230,7 +232,7 @@ impl<S: Sync, T: FromRef<S> + Send + 'static> FromRequest<S> for State<T> {
 /// use sse_runtime::extract::FromRef;
 ///
 /// struct Db;
-/// #[derive(Clone, FromRef)]
+/// #[derive(FromRef)]
 /// struct App {
 ///     db: Arc<Db>,
 ///     name: String,
@@ -246,7 +248,7 @@ impl<S: Sync, T: FromRef<S> + Send + 'static> FromRequest<S> for State<T> {
 #[diagnostic::on_unimplemented(
     message = "the router's state `{S}` does not provide `{Self}`, which this route takes",
     label = "the route is registered here",
-    note = "a route takes state with `State<T>` (or an extractor that needs it): give the state with `.with_state(value)` before `.route(..)`; for several state types, put them in one struct with `#[derive(Clone, FromRef)]` and give that"
+    note = "a route takes state with `State<T>` (or an extractor that needs it): give the state with `.with_state(value)` before `.route(..)`; for several state types, put them in one struct with `#[derive(FromRef)]` and give that"
 )]
 pub trait FromRef<S> {
     /// Takes this part of `state`.

@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -73,6 +74,8 @@ pub type StartFuture =
 /// stream; no handler runs then.
 ///
 /// ```
+/// use std::sync::Arc;
+///
 /// use sse_runtime::route::{HandlerFuture, Rejection, Route, StartFuture};
 /// use sse_runtime::{Event, Session};
 ///
@@ -80,7 +83,7 @@ pub type StartFuture =
 /// struct Countdown;
 ///
 /// impl<S> Route<S> for Countdown {
-///     fn start(&self, session: Session, _state: &S) -> StartFuture {
+///     fn start(&self, session: Session, _state: &Arc<S>) -> StartFuture {
 ///         Box::pin(async move {
 ///             let from: u32 = session
 ///                 .request()
@@ -112,8 +115,10 @@ pub trait Route<S>: Send + Sync + 'static {
     }
 
     /// Runs the extractors for one request, taking what they need of
-    /// `state`, then gives the handler to run, or refuses the request.
-    fn start(&self, session: Session, state: &S) -> StartFuture;
+    /// `state`, then gives the handler to run, or refuses the request. The
+    /// state is shared: a start that awaits keeps a clone of the `Arc`, so
+    /// the state itself need not be `Clone`.
+    fn start(&self, session: Session, state: &Arc<S>) -> StartFuture;
 }
 
 /// A route that knows the path it is served at, so that
@@ -217,7 +222,7 @@ impl<S, R: Route<S>> Route<S> for At<R> {
         self.route.options()
     }
 
-    fn start(&self, session: Session, state: &S) -> StartFuture {
+    fn start(&self, session: Session, state: &Arc<S>) -> StartFuture {
         self.route.start(session, state)
     }
 }
@@ -673,7 +678,7 @@ where
         self.options.clone()
     }
 
-    fn start(&self, session: Session, _state: &S) -> StartFuture {
+    fn start(&self, session: Session, _state: &Arc<S>) -> StartFuture {
         let running = (self.f)(session);
         let running: HandlerFuture = Box::pin(async move { running.await.into_result() });
         Box::pin(std::future::ready(Ok(running)))

@@ -20,14 +20,14 @@ pub struct TestServer {
 }
 
 /// Starts `server` over TLS (the test certificate) when `tls` is set.
-pub async fn start_on<S: Send + 'static>(tls: bool, server: Server<S>) -> TestServer {
+pub async fn start_on<S: Send + Sync + 'static>(tls: bool, server: Server<S>) -> TestServer {
     match tls {
         true => start(server.tls(super::tls::server_config())).await,
         false => start(server).await,
     }
 }
 
-pub async fn start<S: Send + 'static>(server: Server<S>) -> TestServer {
+pub async fn start<S: Send + Sync + 'static>(server: Server<S>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();

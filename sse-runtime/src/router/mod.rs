@@ -158,7 +158,7 @@ impl Router {
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             compression: Compression::Off,
             handler_grace: Duration::from_secs(5),
-            state: (),
+            state: Arc::new(()),
         }
     }
 
@@ -237,7 +237,9 @@ pub struct RouterBuilder<S = ()> {
     write_timeout: Option<Duration>,
     handler_grace: Duration,
     compression: Compression,
-    state: S,
+    /// Shared by every route registered while it is the state (so it need
+    /// not be `Clone`).
+    state: Arc<S>,
 }
 
 impl<S> std::fmt::Debug for RouterBuilder<S> {
@@ -256,7 +258,7 @@ impl<S> std::fmt::Debug for RouterBuilder<S> {
     }
 }
 
-impl<S: Clone + Send + Sync + 'static> RouterBuilder<S> {
+impl<S: Send + Sync + 'static> RouterBuilder<S> {
     /// Registers a route at its own path.
     ///
     /// ```
@@ -292,7 +294,7 @@ impl<S: Clone + Send + Sync + 'static> RouterBuilder<S> {
             path: path.into(),
             route: Box::new(Bound {
                 route: route.into_route(),
-                state: self.state.clone(),
+                state: Arc::clone(&self.state),
             }),
         });
         self
@@ -305,7 +307,8 @@ impl<S> RouterBuilder<S> {
     /// `T` that implements [`FromRef`](crate::extract::FromRef) of it (the
     /// whole value, or a field of a struct that derives `FromRef`). Give it
     /// before the routes that need it: a route that asks for state the
-    /// router does not provide is a compile error at its registration.
+    /// router does not provide is a compile error at its registration. The
+    /// routes and their requests share it, so it need not be `Clone`.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -319,7 +322,7 @@ impl<S> RouterBuilder<S> {
     /// let builder = sse_runtime::Router::builder().with_state(Arc::new(Db)).route(feed);
     /// # let _ = builder;
     /// ```
-    pub fn with_state<T: Clone + Send + Sync + 'static>(self, state: T) -> RouterBuilder<T> {
+    pub fn with_state<T: Send + Sync + 'static>(self, state: T) -> RouterBuilder<T> {
         RouterBuilder {
             mounts: self.mounts,
             heartbeat: self.heartbeat,
@@ -329,7 +332,7 @@ impl<S> RouterBuilder<S> {
             write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
             compression: self.compression,
-            state,
+            state: Arc::new(state),
         }
     }
 

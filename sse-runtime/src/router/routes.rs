@@ -24,7 +24,7 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
 /// A route bound, when it was registered, to the router's state then.
 pub(crate) struct Bound<R, S> {
     pub(crate) route: R,
-    pub(crate) state: S,
+    pub(crate) state: Arc<S>,
 }
 
 impl<R: Route<S>, S: Send + Sync + 'static> Endpoint for Bound<R, S> {

@@ -180,7 +180,7 @@ impl Server {
     }
 }
 
-impl<S: Clone + Send + Sync + 'static> Server<S> {
+impl<S: Send + Sync + 'static> Server<S> {
     /// Registers a route at its own path.
     ///
     /// ```
@@ -228,7 +228,8 @@ impl<S> Server<S> {
     /// `T` that implements [`FromRef`](crate::extract::FromRef) of it (the
     /// whole value, or a field of a struct that derives `FromRef`). Give it
     /// before the routes that need it: a route that asks for state the
-    /// server does not provide is a compile error at its registration.
+    /// server does not provide is a compile error at its registration. The
+    /// routes and their requests share it, so it need not be `Clone`.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -242,7 +243,7 @@ impl<S> Server<S> {
     /// let server = sse_runtime::Server::new().with_state(Arc::new(Db)).route(feed);
     /// # let _ = server;
     /// ```
-    pub fn with_state<T: Clone + Send + Sync + 'static>(self, state: T) -> Server<T> {
+    pub fn with_state<T: Send + Sync + 'static>(self, state: T) -> Server<T> {
         Server {
             router: self.router.with_state(state),
             config: self.config,
