@@ -77,9 +77,9 @@ pub trait EventOf<R>: Send {
 /// event_of::<TicksRoute>(); // with `type Event = TicksEvent`
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "the route `{Self}` declares no event types",
-    label = "no `events(...)` in this route's attribute",
-    note = "declare them, `#[sse(\"/path\", serializer = Json, events(MyEvent = \"name\"))]`, or read raw messages from `EventSource::next`"
+    message = "`{Self}` is not a route that declares event types",
+    label = "a route type whose `#[sse]` has `events(...)`",
+    note = "name the route type, `FeedRoute` for `fn feed` (not its session or event enum), and declare its types in its attribute, `#[sse(\"/path\", serializer = Json, events(MyEvent = \"name\"))]`; or read raw messages from `EventSource::next`"
 )]
 pub trait DeclaredEvents {
     /// One variant per declared type.
