@@ -298,7 +298,21 @@ pub fn route(route: &Route) -> TokenStream {
     // A handler that is never called (its signature was reported) would be
     // dead code on top of the error.
     let unused = (!route.callable).then(|| quote!(#[allow(dead_code)]));
+    // A route never registered is reported once, on the route function, as
+    // any unused function is: a handler that is called is used from here,
+    // whatever the route's fate (an `allow` would clash with a crate's
+    // `forbid(dead_code)`).
+    let handler_fn = &route.func.sig.ident;
+    let handler_used = route
+        .callable
+        .then(|| quote!(const _: () = { let _ = #route_ty::#handler_fn; };));
     let fallback = builtin_fallback(route);
+    // Spanned on the user's tokens, so that an unregistered route is the
+    // compiler's "function `feed` is never used", as any function would be
+    // (it skips what a macro wrote); the handler is then used by the route.
+    let fn_token = route.func.sig.fn_token;
+    let route_fn_item =
+        quote_spanned!(name.span()=> #vis #fn_token #name() -> #route_ty { #route_ty });
     // The route function carries the user's docs: lints about docs stay on.
     let route_fn = quote! {
         #(#docs)*
@@ -312,9 +326,7 @@ pub fn route(route: &Route) -> TokenStream {
             clippy::missing_inline_in_public_items,
             clippy::missing_const_for_fn
         )]
-        #vis fn #name() -> #route_ty {
-            #route_ty
-        }
+        #route_fn_item
     };
     let dropped_sse = &route.dropped_sse;
     let import = runtime_import(route);
@@ -355,7 +367,10 @@ pub fn route(route: &Route) -> TokenStream {
             #handler_sig #body
         }
     };
-    each_item(quote!(#route_fn #generated #handler), &quote!(#(#cfgs)*))
+    each_item(
+        quote!(#route_fn #generated #handler #handler_used),
+        &quote!(#(#cfgs)*),
+    )
 }
 
 fn session(route: &Route) -> TokenStream {
