@@ -97,6 +97,7 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
         }
     }
     .map(|ty| Ident::new(&ty, func.sig.ident.span()));
+    let event_enum = event_enum_named_apart(&args, &func.sig.ident, event_enum, errors);
     let reported = errors.len();
     // A path read from a mistake already reported is checked quietly.
     let mut quiet = Errors::default();
@@ -185,6 +186,39 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
         callable,
         func,
     }
+}
+
+/// The route's event enum's name, unless a declared type has it (`struct
+/// ChatEvent` in `events(ChatEvent)` of `fn chat`): then that is one error,
+/// on the type, and the enum is generated under a hidden name, so that the
+/// two definitions are not reported over and over.
+fn event_enum_named_apart(
+    args: &Args,
+    name: &Ident,
+    event_enum: Ident,
+    errors: &mut Errors,
+) -> Ident {
+    let declared = args.events.iter().flatten().find(|decl| {
+        matches!(&decl.ty, Type::Path(path) if path.qself.is_none()
+            && path.path.segments.last().is_some_and(|seg| seg.ident == event_enum))
+    });
+    let Some(declared) = declared else {
+        return event_enum;
+    };
+    let stem = event_enum.to_string();
+    let stem = stem.strip_suffix("Event").unwrap_or(&stem);
+    errors.push(syn::Error::new_spanned(
+        &declared.ty,
+        format!(
+            "`{event_enum}` is the name `#[sse]` gives the event enum of `{name}` (one variant per \
+             declared type, for the typed client): rename this type, such as `{stem}Message`, or \
+             the function"
+        ),
+    ));
+    Ident::new(
+        &format!("__sse_event_of_{}", unraw(name)),
+        event_enum.span(),
+    )
 }
 
 /// The stem of a route's type names: its function's name in UpperCamelCase,

@@ -190,6 +190,19 @@ mod arguments {
         session.send("from the handler").await
     }
 
+    /// What `event_type_named_like_the_enum` suggests: the enum keeps its
+    /// name, `ChatEvent`, and has a variant for the renamed type.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct ChatMessage {
+        text: String,
+    }
+
+    #[sse("/chat", serializer = Json, events(ChatMessage = "message"))]
+    pub async fn chat(session: ChatSession) {
+        let _ = session.send(ChatMessage { text: "hi".into() }).await;
+        let _ = ChatEvent::ChatMessage(ChatMessage { text: "hi".into() });
+    }
+
     /// What `error_not_send_sync` suggests.
     #[sse("/counts")]
     pub async fn counts(
