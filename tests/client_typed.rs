@@ -116,7 +116,7 @@ async fn the_route_declaration_types_the_client() {
 async fn count(session: CountSession, last: LastEventId) -> Result<(), sse_runtime::Error> {
     let from: u64 = last.0.as_deref().map_or(0, |id| id.parse().unwrap_or(0));
     for n in from + 1..=from + 3 {
-        session.send(n).id(n.to_string()).await?;
+        session.send(n).id(n).await?;
     }
     Ok(())
 }

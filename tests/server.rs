@@ -17,12 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 async fn three_events(session: Session) -> Result<(), sse_runtime::Error> {
     for i in 0..3 {
         session
-            .send(
-                Event::new()
-                    .event("n")
-                    .id(i.to_string())
-                    .data(format!("event {i}")),
-            )
+            .send(Event::new().event("n").id(i).data(format!("event {i}")))
             .await?;
     }
     Ok(())

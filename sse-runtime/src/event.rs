@@ -180,12 +180,17 @@ impl Event {
     /// bytes or with non-ASCII characters work, but need a CORS preflight when
     /// the page is on another origin.
     ///
+    /// An id is text, or an integer (written in decimal), as most ids are
+    /// sequence numbers.
+    ///
     /// ```
     /// let event = sse_runtime::Event::new().id("7");
     /// assert_eq!(&event.to_bytes().unwrap()[..], b"id: 7\n\n");
+    /// let event = sse_runtime::Event::new().id(8u64);
+    /// assert_eq!(&event.to_bytes().unwrap()[..], b"id: 8\n\n");
     /// ```
-    pub fn id(mut self, id: impl Into<Cow<'static, str>>) -> Self {
-        self.id = Some(id.into());
+    pub fn id(mut self, id: impl IntoEventId) -> Self {
+        self.id = Some(id.into_event_id());
         self
     }
 
@@ -711,6 +716,60 @@ fn line_break_growth(value: &[u8], brk_len: usize) -> usize {
     }
     growth
 }
+
+/// What an event's id can be made of: text, or an integer, written in
+/// decimal. Taken by every `id(..)` setter ([`Event::id`], a send's `.id(..)`).
+///
+/// ```
+/// use sse_runtime::event::IntoEventId;
+/// assert_eq!(42u64.into_event_id(), "42");
+/// assert_eq!("a-1".into_event_id(), "a-1");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an event id",
+    label = "an event id is text or an integer",
+    note = "write it as text, such as `.id(value.to_string())`"
+)]
+pub trait IntoEventId {
+    /// The id as text.
+    fn into_event_id(self) -> Cow<'static, str>;
+}
+
+macro_rules! text_ids {
+    ($($text:ty),*) => {$(
+        impl IntoEventId for $text {
+            fn into_event_id(self) -> Cow<'static, str> {
+                self.into()
+            }
+        }
+    )*};
+}
+
+text_ids!(&'static str, String, Cow<'static, str>, &'static String);
+
+impl IntoEventId for Box<str> {
+    fn into_event_id(self) -> Cow<'static, str> {
+        String::from(self).into()
+    }
+}
+
+impl IntoEventId for std::sync::Arc<str> {
+    fn into_event_id(self) -> Cow<'static, str> {
+        self.to_string().into()
+    }
+}
+
+macro_rules! integer_ids {
+    ($($integer:ty),*) => {$(
+        impl IntoEventId for $integer {
+            fn into_event_id(self) -> Cow<'static, str> {
+                self.to_string().into()
+            }
+        }
+    )*};
+}
+
+integer_ids!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
 #[cfg(test)]
 mod tests {

@@ -116,7 +116,7 @@ pin_project_lite::pin_project! {
 
 impl<R, T> SendDeclared<'_, R, T> {
     /// Sets the event id.
-    pub fn id(self, id: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn id(self, id: impl crate::event::IntoEventId) -> Self {
         Self {
             inner: self.inner.id(id),
         }

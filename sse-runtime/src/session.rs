@@ -76,7 +76,7 @@ use crate::serializer::{self, SerializeError, Serializer};
 ///             _ = session.closed() => return Ok(()),
 ///             _ = tokio::time::sleep(Duration::from_secs(1)) => {
 ///                 n += 1;
-///                 session.send(Event::new().event("tick").id(n.to_string()).data(n.to_string())).await?;
+///                 session.send(Event::new().event("tick").id(n).data(n.to_string())).await?;
 ///             }
 ///         }
 ///     }
@@ -320,7 +320,7 @@ impl<S, T> SendValue<'_, S, T> {
     /// session.send_value(Text, 1).id("1").await?;
     /// # Ok(()) }
     /// ```
-    pub fn id(mut self, id: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn id(mut self, id: impl crate::event::IntoEventId) -> Self {
         self.fields = self.fields.id(id);
         self
     }
