@@ -130,41 +130,43 @@ pub(super) fn classify_args(
             ArgKind::Session
         } else {
             match &*typed.pat {
-                Pat::Ident(ident) if param_bound_by(&ident.ident, params).is_some() => {
-                    let name = param_bound_by(&ident.ident, params).unwrap_or_default();
-                    if let Some(extractor) = builtin_extractor(&typed.ty) {
-                        ok = false;
-                        errors.push(syn::Error::new(
-                            typed.ty.span(),
-                            format!(
+                Pat::Ident(ident) => match param_bound_by(&ident.ident, params) {
+                    Some(name) => {
+                        if let Some(extractor) = builtin_extractor(&typed.ty) {
+                            ok = false;
+                            errors.push(syn::Error::new(
+                                typed.ty.span(),
+                                format!(
                                 "`{name}` has the name of the path parameter `{{{name}}}`, so it \
                                  is read from the path, but `{extractor}` is an extractor, not a \
                                  path value: rename the argument (such as `{name}_id` for the \
                                  path value, or another name for the `{extractor}`)"
                             ),
-                        ));
-                    }
-                    if let Type::Reference(reference) = &*typed.ty {
-                        // Parsed from the path into a value of its own.
-                        let owned: Type = match &*reference.elem {
-                            Type::Path(path) if path.path.is_ident("str") => {
-                                syn::parse_quote_spanned!(reference.elem.span()=> String)
-                            }
-                            other => other.clone(),
-                        };
-                        errors.push(syn::Error::new_spanned(
-                            &typed.ty,
-                            format!(
+                            ));
+                        }
+                        if let Type::Reference(reference) = &*typed.ty {
+                            // Parsed from the path into a value of its own.
+                            let owned: Type = match &*reference.elem {
+                                Type::Path(path) if path.path.is_ident("str") => {
+                                    syn::parse_quote_spanned!(reference.elem.span()=> String)
+                                }
+                                other => other.clone(),
+                            };
+                            errors.push(syn::Error::new_spanned(
+                                &typed.ty,
+                                format!(
                                 "a path parameter is parsed into a value the handler owns: write \
                                  `{}: {}`",
                                 ident.ident,
                                 shown(&owned)
                             ),
-                        ));
-                        *typed.ty = owned;
+                            ));
+                            *typed.ty = owned;
+                        }
+                        ArgKind::PathParam(name)
                     }
-                    ArgKind::PathParam(name)
-                }
+                    None => ArgKind::Extractor,
+                },
                 _ => ArgKind::Extractor,
             }
         };
@@ -184,6 +186,60 @@ pub(super) fn classify_args(
     (out, ok)
 }
 
+/// Reports each parameter of `path` that no argument binds, naming the
+/// argument that was probably meant for it; whether all are bound.
+pub(super) fn all_params_bound(
+    path: &LitStr,
+    params: &[String],
+    args: &[Arg],
+    func: &Func,
+    session: &Ident,
+    errors: &mut Errors,
+) -> bool {
+    let mut all = true;
+    for param in params {
+        let bound = args
+            .iter()
+            .any(|a| matches!(&a.kind, ArgKind::PathParam(p) if p == param));
+        if bound {
+            continue;
+        }
+        all = false;
+        let named = |kind: fn(&ArgKind) -> bool| {
+            args.iter()
+                .zip(&func.sig.inputs)
+                .filter(move |(arg, _)| kind(&arg.kind))
+                .filter_map(|(_, input)| arg_name(input))
+        };
+        let session_named_so =
+            named(|kind| matches!(kind, ArgKind::Session)).any(|name| name == *param);
+        // An extractor meant for it, by another spelling.
+        let snake = pascal_to_snake(param);
+        let meant = named(|kind| matches!(kind, ArgKind::Extractor))
+            .find(|name| *name == snake || crate::parse::edit_distance(name, param) <= 2);
+        let message = match (session_named_so, meant) {
+            (true, _) => format!(
+                "the path parameter `{{{param}}}` has the name of the session argument: rename \
+                 one, such as `{{id}}` in the path, or `stream: {session}` for the session"
+            ),
+            (false, Some(name)) if name == snake => format!(
+                "the path parameter `{{{param}}}` binds the argument of its name, and arguments \
+                 are snake_case: write `{{{snake}}}` in the path, for `{name}`"
+            ),
+            (false, Some(name)) => format!(
+                "the path parameter `{{{param}}}` has no argument of its name: rename the \
+                 argument `{name}` to `{param}`, or the parameter to `{{{name}}}`"
+            ),
+            (false, None) => format!(
+                "the path parameter `{{{param}}}` has no argument: add `{param}: T` to the \
+                 function, with `T: FromStr` (such as `String` or `u64`)"
+            ),
+        };
+        errors.push(syn::Error::new(path.span(), message));
+    }
+    all
+}
+
 /// The path parameter an argument named `ident` binds: the one of its
 /// name (`type` for `r#type`), or, for a name with a leading `_` (an
 /// argument the body does not use), the one without it.
@@ -197,11 +253,11 @@ pub(super) fn param_bound_by(ident: &Ident, params: &[String]) -> Option<String>
     }
 }
 
-/// The name an argument binds, if it is a plain name.
-pub(super) fn arg_name(arg: &FnArg) -> Option<String> {
+/// The name an argument binds, if it is a plain name (`type` for `r#type`).
+fn arg_name(arg: &FnArg) -> Option<String> {
     match arg {
         FnArg::Typed(typed) => match &*typed.pat {
-            Pat::Ident(ident) => Some(ident.ident.to_string()),
+            Pat::Ident(ident) => Some(unraw(&ident.ident)),
             _ => None,
         },
         FnArg::Receiver(_) => None,

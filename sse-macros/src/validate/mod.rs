@@ -18,7 +18,7 @@ mod path;
 mod signature;
 
 pub(crate) use args::looks_like_session;
-use args::{arg_name, classify_args};
+use args::{all_params_bound, classify_args};
 use events::check_events;
 use names::{
     event_enum_named_apart, pascal_to_snake, retype_session, type_stem, unraw, upper_camel,
@@ -134,52 +134,9 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
         .count()
         == 1;
     if let Some(path) = &args.path {
-        for param in &params {
-            let bound = args_out
-                .iter()
-                .any(|a| matches!(&a.kind, ArgKind::PathParam(p) if p == param));
-            if !bound {
-                let session_named_so = args_out.iter().zip(&func.sig.inputs).any(|(arg, input)| {
-                    matches!(arg.kind, ArgKind::Session)
-                        && arg_name(input).as_deref() == Some(param.as_str())
-                });
-                // An argument meant for it, by another spelling.
-                let meant = args_out
-                    .iter()
-                    .zip(&func.sig.inputs)
-                    .find_map(|(arg, input)| {
-                        let name = arg_name(input)?;
-                        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
-                        let close = name == pascal_to_snake(param)
-                            || crate::parse::edit_distance(&name, param) <= 2;
-                        (matches!(arg.kind, ArgKind::Extractor) && close).then_some(name)
-                    });
-                let snake = pascal_to_snake(param);
-                let message = match (session_named_so, meant) {
-                    (true, _) => format!(
-                        "the path parameter `{{{param}}}` has the name of the session argument: \
-                         rename one, such as `{{id}}` in the path, or `stream: {session}` for the \
-                         session"
-                    ),
-                    (false, Some(name)) if name == snake => format!(
-                        "the path parameter `{{{param}}}` binds the argument of its name, and \
-                         arguments are snake_case: write `{{{snake}}}` in the path, for `{name}`"
-                    ),
-                    (false, Some(name)) => format!(
-                        "the path parameter `{{{param}}}` has no argument of its name: rename \
-                         the argument `{name}` to `{param}`, or the parameter to `{{{name}}}`"
-                    ),
-                    (false, None) => format!(
-                        "the path parameter `{{{param}}}` has no argument: add `{param}: T` to the \
-                         function, with `T: FromStr` (such as `String` or `u64`)"
-                    ),
-                };
-                errors.push(syn::Error::new(path.span(), message));
-                // Its arguments cannot be matched to the path: not called,
-                // so that this is the only error.
-                callable = false;
-            }
-        }
+        // Its arguments cannot be matched to the path: not called, so that
+        // the error is the only one.
+        callable &= all_params_bound(path, &params, &args_out, &func, &session, errors);
     }
     let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {

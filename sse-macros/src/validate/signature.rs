@@ -80,103 +80,67 @@ pub(super) fn require_shareable_error(func: &mut Func, errors: &mut Errors) {
     let syn::ReturnType::Type(_, ty) = &mut func.sig.output else {
         return;
     };
-    let Some((object, fixed)) = error_object_not_shareable(ty) else {
+    let Some(object) = error_object(ty) else {
         return;
     };
-    errors.push(syn::Error::new_spanned(
-        object,
-        format!(
-            "a handler's error is handed to the server's task, so it is `Send + Sync`: write \
-             `Box<{fixed}>`"
-        ),
-    ));
-    let span = object.span();
-    let missing: Vec<syn::TypeParamBound> = ["Send", "Sync"]
-        .into_iter()
-        .filter(|marker| !bound_names(object).iter().any(|name| name == marker))
-        .map(|marker| {
-            let marker = Ident::new(marker, span);
-            syn::parse_quote_spanned!(span=> ::core::marker::#marker)
-        })
-        .collect();
-    if let Some(object) = error_object_mut(ty) {
-        object.bounds.extend(missing);
-    }
-}
-
-/// The trait object in `Result<_, Box<dyn ..>>`, to change it.
-pub(super) fn error_object_mut(ty: &mut Type) -> Option<&mut syn::TypeTraitObject> {
-    fn last_argument(ty: &mut Type, at: usize) -> Option<&mut Type> {
-        let Type::Path(path) = ty else { return None };
-        let last = path.path.segments.last_mut()?;
-        let syn::PathArguments::AngleBracketed(args) = &mut last.arguments else {
-            return None;
-        };
-        args.args
-            .iter_mut()
-            .filter_map(|arg| match arg {
-                syn::GenericArgument::Type(ty) => Some(ty),
-                _ => None,
-            })
-            .nth(at)
-    }
-    let boxed = last_argument(ty, 1)?;
-    match last_argument(boxed, 0)? {
-        Type::TraitObject(object) => Some(object),
-        _ => None,
-    }
-}
-
-/// The names of a trait object's trait bounds (`Error`, `Send`).
-pub(super) fn bound_names(object: &syn::TypeTraitObject) -> Vec<String> {
-    object
+    let names: Vec<String> = object
         .bounds
         .iter()
         .filter_map(|bound| match bound {
             syn::TypeParamBound::Trait(t) => t.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         })
-        .collect()
-}
-
-/// In a return type `Result<_, Box<dyn Error ..>>`, a trait object that is
-/// not `Send + Sync`: the object, and what it is with both added.
-pub(super) fn error_object_not_shareable(ty: &Type) -> Option<(&syn::TypeTraitObject, String)> {
-    let error = *type_arguments(ty, "Result")?.get(1)?;
-    let Type::TraitObject(object) = *type_arguments(error, "Box")?.first()? else {
-        return None;
-    };
-    let names = bound_names(object);
-    if !names.iter().any(|name| name == "Error") {
-        return None;
+        .collect();
+    let missing: Vec<&str> = ["Send", "Sync"]
+        .into_iter()
+        .filter(|marker| !names.iter().any(|name| name == marker))
+        .collect();
+    if !names.iter().any(|name| name == "Error") || missing.is_empty() {
+        return;
     }
     let mut fixed = shown(&Type::TraitObject(object.clone()));
-    let mut complete = true;
-    for marker in ["Send", "Sync"] {
-        if !names.iter().any(|name| name == marker) {
-            fixed.push_str(" + ");
-            fixed.push_str(marker);
-            complete = false;
-        }
+    for marker in &missing {
+        fixed.push_str(" + ");
+        fixed.push_str(marker);
     }
-    (!complete).then_some((object, fixed))
+    errors.push(syn::Error::new_spanned(
+        &*object,
+        format!(
+            "a handler's error is handed to the server's task, so it is `Send + Sync`: write \
+             `Box<{fixed}>`"
+        ),
+    ));
+    let span = object.span();
+    object
+        .bounds
+        .extend(missing.into_iter().map(|marker| -> syn::TypeParamBound {
+            let marker = Ident::new(marker, span);
+            syn::parse_quote_spanned!(span=> ::core::marker::#marker)
+        }));
+}
+
+/// The trait object in `Result<_, Box<dyn ..>>`, if the type is one.
+fn error_object(ty: &mut Type) -> Option<&mut syn::TypeTraitObject> {
+    let error = type_arguments(ty, "Result")?.nth(1)?;
+    match type_arguments(error, "Box")?.next()? {
+        Type::TraitObject(object) => Some(object),
+        _ => None,
+    }
 }
 
 /// The type arguments of `ty` if it is a path whose last segment is `name`
-/// (`Result<A, B>` for `"Result"`).
-pub(super) fn type_arguments<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>> {
+/// (`A` and `B` of `Result<A, B>` for `"Result"`).
+fn type_arguments<'a>(ty: &'a mut Type, name: &str) -> Option<impl Iterator<Item = &'a mut Type>> {
     let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+    let last = path.path.segments.last_mut()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &mut last.arguments else {
         return None;
     };
-    (last.ident == name).then(|| {
-        args.args
-            .iter()
-            .filter_map(|arg| match arg {
-                syn::GenericArgument::Type(ty) => Some(ty),
-                _ => None,
-            })
-            .collect()
-    })
+    Some(args.args.iter_mut().filter_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    }))
 }
