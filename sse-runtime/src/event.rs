@@ -753,15 +753,11 @@ impl IntoEventId for Box<str> {
     }
 }
 
-impl IntoEventId for std::sync::Arc<str> {
-    fn into_event_id(self) -> Cow<'static, str> {
-        self.to_string().into()
-    }
-}
-
-macro_rules! integer_ids {
-    ($($integer:ty),*) => {$(
-        impl IntoEventId for $integer {
+/// Ids written as they display: integers in decimal, a shared `Arc<str>`
+/// copied.
+macro_rules! displayed_ids {
+    ($($displayed:ty),*) => {$(
+        impl IntoEventId for $displayed {
             fn into_event_id(self) -> Cow<'static, str> {
                 self.to_string().into()
             }
@@ -769,7 +765,21 @@ macro_rules! integer_ids {
     )*};
 }
 
-integer_ids!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+displayed_ids!(
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    std::sync::Arc<str>
+);
 
 #[cfg(test)]
 mod tests {
