@@ -44,6 +44,44 @@ async fn serialization_sends_typed_json_events_with_names() {
 }
 
 #[tokio::test]
+async fn completions_streams_a_post_word_by_word_or_answers_it_whole() {
+    let example = Example::start("completions");
+    let addr = example.addr;
+    // What the README's `curl -N -d ...` sends.
+    let curl = |body: &str| {
+        let body = body.to_owned();
+        async move {
+            let post = http::Request::post(format!("http://{addr}/v1/completions"))
+                .header("host", addr.to_string())
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .unwrap();
+            let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            text(sender.send_request(post).await.unwrap()).await
+        }
+    };
+    let (status, headers, body) = curl(r#"{"prompt": "hello there"}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(
+        body,
+        "data: {\"text\":\"HELLO\"}\n\ndata: {\"text\":\"THERE\"}\n\n"
+    );
+    let (status, headers, body) = curl(r#"{"prompt": "hello there", "stream": false}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(body, r#"{"text":"HELLO THERE"}"#);
+    let (status, _, body) = curl(r#"{"prompt": 7}"#).await;
+    assert_eq!(status, 422, "{body}");
+    example.interrupt();
+}
+
+#[tokio::test]
 async fn chat_serves_its_page_relays_typed_events_and_resumes() {
     let example = Example::start("chat");
     let addr = example.addr;

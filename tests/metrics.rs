@@ -91,6 +91,15 @@ async fn count(session: CountSession, count: Query<Count>) -> Result<(), sse_run
     Ok(())
 }
 
+/// Streams its body back, or answers `202` to the body `answer`.
+#[sse("/ask", method = "POST", body_limit = "64B")]
+async fn ask(session: AskSession, body: String) -> Result<(), sse_runtime::Error> {
+    if body == "answer" {
+        return session.answer(sse_runtime::route::Answer::from(http::StatusCode::ACCEPTED));
+    }
+    session.send(body).await
+}
+
 async fn page(_request: http::Request<sse_runtime::server::RequestBody>) -> http::Response<String> {
     http::Response::new("page".to_owned())
 }
@@ -114,6 +123,7 @@ async fn the_server_and_the_hub_count_what_they_do() {
         .with_state(hub.clone())
         .route(notes)
         .route(count)
+        .route(ask)
         .route(
             quiet
                 .clone()
@@ -169,6 +179,68 @@ async fn the_server_and_the_hub_count_what_they_do() {
         .reaches("sse_requests_refused_total", &refused("405"), 1.0)
         .await;
     assert_eq!(recorded.value("sse_streams_opened_total", &count), 3.0);
+
+    // A `POST`, on each path: a stream counts as a `GET`'s does; an answer
+    // as an answer (no stream opened or ended); a body over the limit as
+    // refused.
+    let asked = [("route", "/ask")];
+    for (i, via) in Via::ALL.into_iter().enumerate() {
+        let done = i as f64;
+        let post = |body: &str| {
+            support::http::with_body(
+                http::Method::POST,
+                addr,
+                "/ask",
+                "text/plain",
+                body.to_owned(),
+            )
+        };
+        let mut client = support::http::Client::connect(via, addr).await;
+        let streamed = client.send(post("hi")).await;
+        assert_eq!(
+            support::http::EventStream::new(streamed).rest().await,
+            "data: hi
+
+"
+        );
+        recorded
+            .reaches("sse_streams_opened_total", &asked, done + 1.0)
+            .await;
+        let ended = [("route", "/ask"), ("reason", "handler_returned")];
+        recorded
+            .reaches("sse_streams_ended_total", &ended, done + 1.0)
+            .await;
+        recorded.reaches("sse_streams_open", &asked, 0.0).await;
+
+        let mut client = support::http::Client::connect(via, addr).await;
+        assert_eq!(client.send(post("answer")).await.status(), 202, "{via:?}");
+        let answered = [("route", "/ask"), ("status", "202")];
+        recorded
+            .reaches("sse_requests_answered_total", &answered, done + 1.0)
+            .await;
+
+        let mut client = support::http::Client::connect(via, addr).await;
+        assert_eq!(
+            client.send(post(&"x".repeat(65))).await.status(),
+            413,
+            "{via:?}"
+        );
+        let refused = [("route", "/ask"), ("status", "413")];
+        recorded
+            .reaches("sse_requests_refused_total", &refused, done + 1.0)
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        recorded.value("sse_streams_opened_total", &asked),
+        3.0,
+        "answers open no stream"
+    );
+    let answered_ended = [("route", "/ask"), ("reason", "answered")];
+    assert_eq!(
+        recorded.value("sse_streams_ended_total", &answered_ended),
+        0.0
+    );
 
     // Heartbeats, and a stream that is open until its client leaves.
     let quiet_route = [("route", "/quiet")];

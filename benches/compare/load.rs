@@ -193,8 +193,19 @@ pub async fn open(addr: SocketAddr, path: &str) -> Conn {
         true => "accept-encoding: gzip\r\n",
         false => "",
     };
-    let request =
-        format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n{gzip}\r\n");
+    let request = match crate::posting() {
+        true => {
+            let body = r#"{"topic":"all"}"#;
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n{gzip}\
+                 content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        false => {
+            format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n{gzip}\r\n")
+        }
+    };
     stream.write_all(request.as_bytes()).await.expect("write");
     stream
 }

@@ -12,7 +12,9 @@
 //! project's server, has the load generator ask for it, and makes the payload
 //! JSON (axum's stays uncompressed: what it costs is the project's against
 //! itself, run once with and once without); `BENCH_PIN=0` stops pinning the
-//! server to CPU 0 and the load generator to CPU 1 (with `taskset`).
+//! server to CPU 0 and the load generator to CPU 1 (with `taskset`);
+//! `BENCH_POST=1` opens the streams with a `POST` and a small JSON body, as
+//! LLM and MCP clients do, instead of an `EventSource`'s `GET`.
 //!
 //! `BENCH_REDIS=1` compares the project's server with its hub on Redis
 //! Streams against the same server with the in-memory hub, instead of axum:
@@ -112,6 +114,12 @@ fn main() {
 /// Whether this run compresses (`BENCH_COMPRESS=1`).
 pub fn compressing() -> bool {
     std::env::var("BENCH_COMPRESS").is_ok_and(|v| v == "1")
+}
+
+/// Whether streams are opened by a `POST` with a JSON body (`BENCH_POST=1`),
+/// as LLM and MCP clients open them, instead of an `EventSource`'s `GET`.
+pub fn posting() -> bool {
+    std::env::var("BENCH_POST").is_ok_and(|v| v == "1")
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

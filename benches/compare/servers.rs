@@ -1,6 +1,7 @@
 //! The two servers under test, with the same endpoints and payloads:
 //!
-//! - `GET /broadcast`: a stream of the broadcast events, heartbeat on;
+//! - `GET /broadcast`: a stream of the broadcast events, heartbeat on; the
+//!   same answered to `POST /broadcast` with a JSON body `{"topic": ..}`;
 //! - `GET /start?rate=R&size=B&count=N`: starts the publisher: `N` events of
 //!   `B` bytes at `R` per second, each starting with its send time;
 //! - `GET /subscribers`: how many streams the broadcast has now;
@@ -23,6 +24,12 @@ pub struct Publish {
     pub rate: u64,
     pub size: usize,
     pub count: u64,
+}
+
+/// What a `POST /broadcast` sends.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Subscribe {
+    pub topic: String,
 }
 
 /// One stream of `count` events of `size` bytes.
@@ -108,7 +115,7 @@ fn listen() -> TcpListener {
 
 pub mod project {
     use super::*;
-    use sse_runtime::extract::{Query, State};
+    use sse_runtime::extract::{Json, Query, State};
     use sse_runtime::hub::Hub;
     use sse_runtime::{sse, Server};
 
@@ -131,6 +138,19 @@ pub mod project {
         Ok(())
     }
 
+    /// `/broadcast` answered to a `POST` with a JSON body (`BENCH_POST=1`):
+    /// its own hub, since a hub serves one route's sessions.
+    #[sse("/broadcast", method = "POST", events(Tick))]
+    async fn broadcast_post(
+        session: BroadcastPostSession,
+        hub: State<Hub<BroadcastPostRoute>>,
+        Json(subscribe): Json<Subscribe>,
+    ) -> Result<(), sse_runtime::Error> {
+        let _ = subscribe.topic;
+        hub.0.subscribe().serve(&session).await?;
+        Ok(())
+    }
+
     #[sse("/hot")]
     async fn hot(session: HotSession, hot: Query<Hot>) -> Result<(), sse_runtime::Error> {
         let data = payload(hot.0.size);
@@ -140,73 +160,83 @@ pub mod project {
         Ok(())
     }
 
-    /// Serves with the hub in memory, or on the Redis at `redis`.
+    /// Serves with the hub in memory, or on the Redis at `redis`; streams
+    /// opened by `GET /broadcast`, or by `POST` with `BENCH_POST=1`.
     pub fn serve(redis: Option<String>) {
-        runtime().block_on(async {
-            let listener = listen();
-            // The whole run fits in the history: every event is delivered.
-            let hub = match redis {
-                None => Hub::<BroadcastRoute>::builder().history(1 << 16).build(),
-                Some(url) => Hub::with_backplane(
-                    sse_runtime::hub::RedisBackplane::builder(url)
-                        .history(1 << 16)
-                        .connect()
-                        .await
-                        .expect("Redis"),
-                ),
+        // One body for both hubs' route types.
+        macro_rules! serve_hub {
+            ($route:ty, $broadcast:expr) => {
+                runtime().block_on(async {
+                    let listener = listen();
+                    // The whole run fits in the history: every event is delivered.
+                    let hub = match redis {
+                        None => Hub::<$route>::builder().history(1 << 16).build(),
+                        Some(url) => Hub::with_backplane(
+                            sse_runtime::hub::RedisBackplane::builder(url)
+                                .history(1 << 16)
+                                .connect()
+                                .await
+                                .expect("Redis"),
+                        ),
+                    };
+                    let control = hub.clone();
+                    let server = Server::new()
+                        .with_state(hub)
+                        .route($broadcast)
+                        .route(hot)
+                        .fallback(
+                            move |request: http::Request<sse_runtime::server::RequestBody>| {
+                                let hub = control.clone();
+                                async move {
+                                    let query = request.uri().query().unwrap_or_default();
+                                    let body = match request.uri().path() {
+                                        "/subscribers" => hub.stats().subscribers.to_string(),
+                                        "/start" => {
+                                            let settings: Publish =
+                                                serde_urlencoded::from_str(query)
+                                                    .expect("rate, size, count");
+                                            tokio::spawn(run_publisher(settings, move |data| {
+                                                let publish = hub.publish(Tick(data));
+                                                async move {
+                                                    publish.await.expect("the hub is open");
+                                                }
+                                            }));
+                                            "started".to_owned()
+                                        }
+                                        _ => "not found".to_owned(),
+                                    };
+                                    http::Response::new(body)
+                                }
+                            },
+                        );
+                    serve_on(server, listener).await;
+                })
             };
-            let control = hub.clone();
-            let server = Server::new()
-                .with_state(hub)
-                .route(broadcast)
-                .route(hot)
-                .fallback(
-                    move |request: http::Request<sse_runtime::server::RequestBody>| {
-                        let hub = control.clone();
-                        async move { control_response(&hub, &request) }
-                    },
-                );
-            // What a layer costs: `BENCH_LAYER=1` adds one that does nothing.
-            let server = match std::env::var("BENCH_LAYER").as_deref() {
-                Ok("1") => server.layer(tower_layer::Identity::new()),
-                _ => server,
-            };
-            let server = match crate::tls::files() {
-                Some((cert, key)) => server.tls(
-                    sse_runtime::server::tls::TlsConfig::from_pem_files(cert, key).expect("PEM"),
-                ),
-                None => server,
-            };
-            let server = match crate::compressing() {
-                true => server.compression(sse_runtime::compression::Compression::Gzip),
-                false => server,
-            };
-            server.serve_on(listener).await.expect("serves");
-        });
+        }
+        match crate::posting() {
+            true => serve_hub!(BroadcastPostRoute, broadcast_post),
+            false => serve_hub!(BroadcastRoute, broadcast),
+        }
     }
 
-    fn control_response(
-        hub: &Hub<BroadcastRoute>,
-        request: &http::Request<sse_runtime::server::RequestBody>,
-    ) -> http::Response<String> {
-        let query = request.uri().query().unwrap_or_default();
-        let body = match request.uri().path() {
-            "/subscribers" => hub.stats().subscribers.to_string(),
-            "/start" => {
-                let settings: Publish =
-                    serde_urlencoded::from_str(query).expect("rate, size, count");
-                let hub = hub.clone();
-                tokio::spawn(run_publisher(settings, move |data| {
-                    let publish = hub.publish(Tick(data));
-                    async move {
-                        publish.await.expect("the hub is open");
-                    }
-                }));
-                "started".to_owned()
-            }
-            _ => "not found".to_owned(),
+    /// Serves `server` with the settings the run asks for (a layer, TLS,
+    /// compression).
+    async fn serve_on<S: Send + Sync + 'static>(server: Server<S>, listener: TcpListener) {
+        // What a layer costs: `BENCH_LAYER=1` adds one that does nothing.
+        let server = match std::env::var("BENCH_LAYER").as_deref() {
+            Ok("1") => server.layer(tower_layer::Identity::new()),
+            _ => server,
         };
-        http::Response::new(body)
+        let server = match crate::tls::files() {
+            Some((cert, key)) => server
+                .tls(sse_runtime::server::tls::TlsConfig::from_pem_files(cert, key).expect("PEM")),
+            None => server,
+        };
+        let server = match crate::compressing() {
+            true => server.compression(sse_runtime::compression::Compression::Gzip),
+            false => server,
+        };
+        server.serve_on(listener).await.expect("serves");
     }
 }
 
@@ -230,6 +260,14 @@ pub mod axum_baseline {
             .filter_map(Result::ok)
             .map(|data| Ok(Event::default().data(&*data)));
         Sse::new(events).keep_alive(KeepAlive::default())
+    }
+
+    async fn broadcast_post(
+        State(channel): State<Channel>,
+        axum::Json(subscribe): axum::Json<Subscribe>,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        let _ = subscribe.topic;
+        broadcast_stream(State(channel)).await
     }
 
     async fn hot(Query(hot): Query<Hot>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -259,7 +297,7 @@ pub mod axum_baseline {
             // Deep enough that no receiver lags: every event is delivered.
             let (channel, _) = broadcast::channel::<Arc<str>>(1 << 16);
             let app = Router::new()
-                .route("/broadcast", get(broadcast_stream))
+                .route("/broadcast", get(broadcast_stream).post(broadcast_post))
                 .route("/hot", get(hot))
                 .route("/start", get(start))
                 .route("/subscribers", get(subscribers))

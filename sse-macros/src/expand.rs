@@ -14,7 +14,7 @@ use syn::spanned::Spanned;
 use syn::Attribute;
 
 use crate::item::Func;
-use crate::validate::{ArgKind, Heartbeat, Route, Serializer};
+use crate::validate::{ArgKind, BodyKind, Heartbeat, Route, Serializer};
 
 /// `<runtime>::__private`, every token spanned at `span`: how generated
 /// code names the runtime (the one place that writes its path), so that an
@@ -404,24 +404,24 @@ fn session(route: &Route) -> TokenStream {
             /// Sends a value of one of this route's declared event types, with its
             /// event name. Set the id or retry on the returned future before
             /// awaiting it.
-            pub fn send<__T>(&self, __value: __T)
+            pub fn send<__T>(&self, __sse_value: __T)
                 -> #rt::SendDeclared<'_, #name, __T>
             where
                 __T: #rt::EventOf<#name>,
             {
-                #rt::send_declared::<#name, __T>(&self.inner, __value)
+                #rt::send_declared::<#name, __T>(&self.inner, __sse_value)
             }
         },
         None => quote! {
             /// Sends a value as an event's data, encoded by this route's
             /// serializer. Set the event name, id or retry on the returned
             /// future before awaiting it.
-            pub fn send<__T>(&self, __value: __T) -> #rt::SendValue<'_, #serializer, __T>
+            pub fn send<__T>(&self, __sse_value: __T) -> #rt::SendValue<'_, #serializer, __T>
             where
                 #serializer: #rt::Serializer<__T>,
             {
                 #check
-                self.inner.send_value(<#serializer as ::core::default::Default>::default(), __value)
+                self.inner.send_value(<#serializer as ::core::default::Default>::default(), __sse_value)
             }
         },
     };
@@ -437,8 +437,8 @@ fn session(route: &Route) -> TokenStream {
             #send
 
             /// Sends a raw event, for anything the declared types do not cover.
-            pub fn send_event(&self, __event: #rt::Event) -> #rt::SendEvent<'_> {
-                self.inner.send(__event)
+            pub fn send_event(&self, __sse_event: #rt::Event) -> #rt::SendEvent<'_> {
+                self.inner.send(__sse_event)
             }
         }
 
@@ -466,7 +466,7 @@ fn route_impl(route: &Route) -> TokenStream {
     let options = options(route);
     let start = if route.callable {
         let bindings: Vec<_> = (0..route.args.len())
-            .map(|i| format_ident!("__arg{}", i))
+            .map(|i| format_ident!("__sse_arg{}", i))
             .collect();
         let extractions = route.args.iter().zip(&bindings).map(|(arg, binding)| {
             let ty = &arg.ty;
@@ -476,59 +476,111 @@ fn route_impl(route: &Route) -> TokenStream {
                 ArgKind::PathParam(param) => {
                     let rt = runtime_at(route, span);
                     quote_spanned! {span=>
-                        let #binding: #ty = #rt::path_param::<#ty>(__request, #param)?;
+                        let #binding: #ty = #rt::path_param::<#ty>(__sse_request, #param)?;
                     }
                 }
                 ArgKind::Extractor => {
                     let rt = runtime_at(route, span);
                     quote_spanned! {span=>
                         let #binding: #ty = #rt::refusal(
-                            <#ty as #rt::FromRequest<__S>>::from_request(__request, &*__state).await,
+                            <#ty as #rt::FromRequest<__S>>::from_request(__sse_request, &*__sse_state).await,
                         )?;
                     }
                 }
+                // Extracted once the body is read, below.
+                ArgKind::Body(_) => quote!(),
             }
+        });
+        // `Json<T>` and `Form<T>` are read through a call spanned on `T`,
+        // so that a `T` that does not deserialize is one error there.
+        let body_extraction = route.args.iter().zip(&bindings).find_map(|(arg, binding)| {
+            let ArgKind::Body(kind) = &arg.kind else {
+                return None;
+            };
+            let ty = &arg.ty;
+            Some(match kind {
+                BodyKind::Json(inner) | BodyKind::Form(inner) => {
+                    let span = inner.span();
+                    let rt = runtime_at(route, span);
+                    let read = match kind {
+                        BodyKind::Json(_) => quote_spanned!(span=> <#inner as #rt::JsonBody>::json_body),
+                        _ => quote_spanned!(span=> <#inner as #rt::FormBody>::form_body),
+                    };
+                    quote_spanned! {span=>
+                        let #binding: #ty = #read(__sse_request, &__sse_body)?;
+                    }
+                }
+                BodyKind::Raw | BodyKind::Marked => {
+                    let span = ty.span();
+                    let rt = runtime_at(route, span);
+                    quote_spanned! {span=>
+                        let #binding: #ty = #rt::refusal(
+                            <#ty as #rt::FromBody<__S>>::from_body(__sse_request, __sse_body, &*__sse_state).await,
+                        )?;
+                    }
+                }
+            })
         });
         let session_binding = route
             .args
             .iter()
             .zip(&bindings)
             .find(|(arg, _)| matches!(arg.kind, ArgKind::Session))
-            .map(|(_, binding)| quote!(let #binding = #session { inner: __session };));
+            .map(|(_, binding)| quote!(let #binding = #session { inner: __sse_session };));
         let output_span = match &route.func.sig.output {
             syn::ReturnType::Default => name.span(),
             syn::ReturnType::Type(_, ty) => ty.span(),
         };
         let rt_out = runtime_at(route, output_span);
         let finish = quote_spanned! {output_span=>
-            #rt_out::HandlerOutput::into_result(__running.await)
+            #rt_out::HandlerOutput::into_result(__sse_running.await)
         };
         let boxed = quote_spanned! {name.span()=>
             ::std::boxed::Box::pin(async move {
-                let __running = #name::#handler(#(#bindings),*);
+                let __sse_running = #name::#handler(#(#bindings),*);
                 #finish
             })
         };
         // The future outlives the borrow of the state: it shares it, when
         // an extractor needs it.
-        let take_state = extractors(route)
-            .next()
-            .map(|_| quote!(let __state = ::std::sync::Arc::clone(__state);));
+        let take_state = (extractors(route).next().is_some() || body_extraction.is_some())
+            .then(|| quote!(let __sse_state = ::std::sync::Arc::clone(__sse_state);));
+        let started = match &body_extraction {
+            None => quote! {
+                #session_binding
+                let __sse_running: #rt::HandlerFuture = #boxed;
+                ::core::result::Result::Ok(#rt::Started::Handler(__sse_running))
+            },
+            // The head was accepted: the router reads the body, then the
+            // body extractor runs and the handler starts.
+            Some(body_extraction) => quote! {
+                let __sse_then: #rt::BodyThen = ::std::boxed::Box::new(
+                    move |__sse_body: #rt::Bytes| -> #rt::StartFuture {
+                        ::std::boxed::Box::pin(async move {
+                            let __sse_request = __sse_session.request();
+                            #body_extraction
+                            #session_binding
+                            let __sse_running: #rt::HandlerFuture = #boxed;
+                            ::core::result::Result::Ok(#rt::Started::Handler(__sse_running))
+                        })
+                    },
+                );
+                ::core::result::Result::Ok(#rt::Started::Body(__sse_then))
+            },
+        };
         quote! {
             #take_state
             ::std::boxed::Box::pin(async move {
-                let __request = __session.request();
+                let __sse_request = __sse_session.request();
                 #(#extractions)*
-                #session_binding
-                let __running: #rt::HandlerFuture = #boxed;
-                ::core::result::Result::Ok(__running)
+                #started
             })
         }
     } else {
         // The signature was reported as an error; do not call the handler, so
         // that the report is the only error.
         quote! {
-            let _ = (__session, __state);
+            let _ = (__sse_session, __sse_state);
             ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
                 #rt::Rejection::new(
                     #rt::StatusCode::INTERNAL_SERVER_ERROR,
@@ -550,16 +602,28 @@ fn route_impl(route: &Route) -> TokenStream {
     // they need from; a `State<T>` the state does not provide fails on its
     // bound (spanned on the argument's type) where the route is registered.
     let bounds = if route.callable {
-        extractors(route)
-            .map(|ty| {
+        let head = extractors(route).map(|ty| {
+            let rt = runtime_at(route, ty.span());
+            quote_spanned!(ty.span()=> #ty: #rt::FromRequest<__S>,)
+        });
+        // A body extractor of the user's own, like a head extractor, is
+        // checked where the route is registered (it may need the state).
+        let body = route.args.iter().filter_map(|arg| match &arg.kind {
+            ArgKind::Body(BodyKind::Marked) => {
+                let ty = &arg.ty;
                 let rt = runtime_at(route, ty.span());
-                quote_spanned!(ty.span()=> #ty: #rt::FromRequest<__S>,)
-            })
-            .collect()
+                Some(quote_spanned!(ty.span()=> #ty: #rt::FromBody<__S>,))
+            }
+            _ => None,
+        });
+        head.chain(body).collect()
     } else {
         TokenStream::new()
     };
+    let declared_body = declared_body(route);
     quote! {
+        #declared_body
+
         impl<__S> #rt::Route<__S> for #name
         where
             __S: ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -571,14 +635,45 @@ fn route_impl(route: &Route) -> TokenStream {
 
             fn start(
                 &self,
-                __session: #rt::Session,
-                __state: &::std::sync::Arc<__S>,
+                __sse_session: #rt::Session,
+                __sse_state: &::std::sync::Arc<__S>,
             ) -> #rt::StartFuture {
                 #start
             }
         }
 
         #route_path
+    }
+}
+
+/// `DeclaredBody` for a route whose body argument is `Json<T>` or
+/// `Form<T>`: what the typed client sends it.
+fn declared_body(route: &Route) -> TokenStream {
+    let Some((inner, form)) = route.args.iter().find_map(|arg| match &arg.kind {
+        ArgKind::Body(BodyKind::Json(inner)) => Some((inner, false)),
+        ArgKind::Body(BodyKind::Form(inner)) => Some((inner, true)),
+        _ => None,
+    }) else {
+        return TokenStream::new();
+    };
+    // A body argument is only accepted on a route some method with a body
+    // opens.
+    let Some(method) = route
+        .methods
+        .iter()
+        .flatten()
+        .find(|method| *method != "GET")
+    else {
+        return TokenStream::new();
+    };
+    let rt = runtime_at(route, Span::call_site());
+    let name = &route.route;
+    quote! {
+        impl #rt::DeclaredBody for #name {
+            type Body = #inner;
+            const METHOD: #rt::Method = #rt::Method::#method;
+            const FORM: bool = #form;
+        }
     }
 }
 
@@ -595,26 +690,44 @@ fn options(route: &Route) -> TokenStream {
     let rt = runtime_at(route, Span::call_site());
     let heartbeat = match route.heartbeat {
         Heartbeat::Inherit => quote!(),
-        Heartbeat::Off => quote!(let __options = __options.no_heartbeat();),
+        Heartbeat::Off => quote!(let __sse_options = __sse_options.no_heartbeat();),
         Heartbeat::Every(ms) => quote! {
-            let __options = __options.heartbeat(#rt::Heartbeat::every(
+            let __sse_options = __sse_options.heartbeat(#rt::Heartbeat::every(
                 ::core::time::Duration::from_millis(#ms),
             ));
         },
     };
     let retry = route.retry_ms.map(
-        |ms| quote!(let __options = __options.retry(::core::time::Duration::from_millis(#ms));),
+        |ms| quote!(let __sse_options = __sse_options.retry(::core::time::Duration::from_millis(#ms));),
     );
     let compression = route
         .compression
         .as_ref()
-        .map(|variant| quote!(let __options = __options.compression(#rt::Compression::#variant);));
+        .map(|variant| quote!(let __sse_options = __sse_options.compression(#rt::Compression::#variant);));
+    let methods = route.methods.as_ref().map(|methods| {
+        let each = methods.iter().map(|method| quote!(#rt::Methods::#method));
+        quote!(let __sse_options = __sse_options.methods(#rt::Methods::NONE #(| #each)*);)
+    });
+    let body_limit = route.body_limit.map(|bytes| {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        quote!(let __sse_options = __sse_options.body_limit(#bytes);)
+    });
+    let body_timeout = route.body_timeout_ms.map(|ms| {
+        quote!(let __sse_options = __sse_options.body_timeout(::core::time::Duration::from_millis(#ms));)
+    });
+    let handler_grace = route.handler_grace_ms.map(|ms| {
+        quote!(let __sse_options = __sse_options.handler_grace(::core::time::Duration::from_millis(#ms));)
+    });
     quote! {
-        let __options = #rt::RouteOptions::new();
+        let __sse_options = #rt::RouteOptions::new();
         #heartbeat
         #retry
         #compression
-        __options
+        #methods
+        #body_limit
+        #body_timeout
+        #handler_grace
+        __sse_options
     }
 }
 
@@ -636,7 +749,7 @@ fn event_impls(route: &Route) -> TokenStream {
         };
         let rt_ty = runtime_at(route, ty.span());
         let encode = quote_spanned! {ty.span()=>
-            <#ty as #rt_ty::EncodeWith<#serializer>>::encode_with(self, __out)
+            <#ty as #rt_ty::EncodeWith<#serializer>>::encode_with(self, __sse_out)
         };
         quote! {
             impl #rt::EventOf<#name> for #ty {
@@ -644,7 +757,7 @@ fn event_impls(route: &Route) -> TokenStream {
 
                 fn encode(
                     &self,
-                    __out: &mut #rt::DataWriter<'_>,
+                    __sse_out: &mut #rt::DataWriter<'_>,
                 ) -> ::core::result::Result<(), #rt::SerializeError> {
                     #encode
                 }
@@ -681,8 +794,8 @@ fn event_enum(route: &Route) -> TokenStream {
     });
     let names = variants.iter().map(|(variant, event)| {
         let wire = event.wire_name();
-        quote!(Self::#variant(ref __value) => {
-            let _ = __value;
+        quote!(Self::#variant(ref __sse_value) => {
+            let _ = __sse_value;
             #wire
         })
     });
@@ -701,7 +814,7 @@ fn event_enum(route: &Route) -> TokenStream {
         let ty = &event.ty;
         Some(quote! {
             #wire => ::core::option::Option::Some(
-                <#ty as #rt::DecodeWith<__S>>::decode_with(__data).map(Self::#variant),
+                <#ty as #rt::DecodeWith<__S>>::decode_with(__sse_data).map(Self::#variant),
             ),
         })
     });
@@ -732,10 +845,10 @@ fn event_enum(route: &Route) -> TokenStream {
             #(#bounds,)*
         {
             fn decode_event(
-                __event: &str,
-                __data: &str,
+                __sse_event: &str,
+                __sse_data: &str,
             ) -> ::core::option::Option<::core::result::Result<Self, #rt::DecodeError>> {
-                match __event {
+                match __sse_event {
                     #(#arms)*
                     _ => ::core::option::Option::None,
                 }

@@ -60,11 +60,11 @@ pub fn derive(input: DeriveInput) -> TokenStream {
             }
         };
         let clone = quote_spanned! {ty.span()=>
-            ::core::clone::Clone::clone(&__state.#member)
+            ::core::clone::Clone::clone(&__sse_state.#member)
         };
         impls.push(quote! {
             impl #impl_generics #runtime::__private::FromRef<#name #ty_generics> for #ty #where_clause {
-                fn from_ref(__state: &#name #ty_generics) -> Self {
+                fn from_ref(__sse_state: &#name #ty_generics) -> Self {
                     #clone
                 }
             }

@@ -10,7 +10,8 @@ use syn::{Ident, LitStr, Token, Type};
 use crate::Errors;
 
 /// The keys the attribute accepts, in the order error messages list them.
-pub const KEYS: &str = "`serializer`, `events`, `heartbeat`, `retry`, `compression` and `crate`";
+pub const KEYS: &str = "`method`, `serializer`, `events`, `heartbeat`, `retry`, `compression`, \
+     `body_limit`, `body_timeout`, `handler_grace` and `crate`";
 
 /// What the attribute says, before any meaning is checked.
 #[derive(Default)]
@@ -21,6 +22,11 @@ pub struct Args {
     pub heartbeat: Option<LitStr>,
     pub retry: Option<LitStr>,
     pub compression: Option<LitStr>,
+    /// `method = "POST"` or `method = ["GET", "POST"]`, as written.
+    pub methods: Option<Vec<LitStr>>,
+    pub body_limit: Option<LitStr>,
+    pub body_timeout: Option<LitStr>,
+    pub handler_grace: Option<LitStr>,
     /// `crate = "path"`: where the runtime is, for a renamed dependency.
     pub krate: Option<LitStr>,
     /// Whether `path` was read from a mistake (`path = "/x"`, an unquoted
@@ -157,8 +163,15 @@ impl Args {
                 }
                 return Err(error("/events"));
             }
-            "serializer" | "crate" | "heartbeat" | "retry" | "compression" | "events" => {
-                name.as_str()
+            "serializer" | "crate" | "heartbeat" | "retry" | "compression" | "events"
+            | "method" | "body_limit" | "body_timeout" | "handler_grace" => name.as_str(),
+            // The plural reads naturally for a list: taken as the key.
+            "methods" => {
+                self.recovered.push(syn::Error::new(
+                    key.span(),
+                    "the key is `method`, for one or several: `method = [\"GET\", \"POST\"]`",
+                ));
+                "method"
             }
             other => match closest_key(other) {
                 // Reported, then read as the key it misspells, so that the
@@ -199,6 +212,22 @@ impl Args {
             "compression" => {
                 let value = value_of(input, &key, "compression = \"gzip\"", parse_lit_str)?;
                 set_once(&mut self.compression, value, &key)
+            }
+            "method" => {
+                let value = value_of(input, &key, "method = \"POST\"", parse_methods)?;
+                set_once(&mut self.methods, value, &key)
+            }
+            "body_limit" => {
+                let value = value_of(input, &key, "body_limit = \"4MiB\"", parse_lit_str)?;
+                set_once(&mut self.body_limit, value, &key)
+            }
+            "body_timeout" => {
+                let value = value_of(input, &key, "body_timeout = \"10s\"", parse_lit_str)?;
+                set_once(&mut self.body_timeout, value, &key)
+            }
+            "handler_grace" => {
+                let value = value_of(input, &key, "handler_grace = \"0s\"", parse_lit_str)?;
+                set_once(&mut self.handler_grace, value, &key)
             }
             "events" => {
                 if !input.peek(syn::token::Paren) {
@@ -304,12 +333,16 @@ fn path_not_literal(input: ParseStream, path: &syn::Path) -> syn::Error {
 
 /// The key `name` is one or two edits away from, if any: a misspelling.
 fn closest_key(name: &str) -> Option<&'static str> {
-    const ALL: [&str; 6] = [
+    const ALL: [&str; 10] = [
+        "method",
         "serializer",
         "events",
         "heartbeat",
         "retry",
         "compression",
+        "body_limit",
+        "body_timeout",
+        "handler_grace",
         "crate",
     ];
     ALL.into_iter()
@@ -356,6 +389,20 @@ fn value_of<T>(
 
 fn parse_lit_str(input: ParseStream) -> syn::Result<LitStr> {
     input.parse()
+}
+
+/// `"POST"`, or `["GET", "POST"]`: the strings as written, checked later.
+fn parse_methods(input: ParseStream) -> syn::Result<Vec<LitStr>> {
+    if input.peek(LitStr) {
+        return Ok(vec![input.parse()?]);
+    }
+    let content;
+    syn::bracketed!(content in input);
+    let methods = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+    if methods.is_empty() {
+        return Err(content.error("list at least one method: `method = [\"GET\", \"POST\"]`"));
+    }
+    Ok(methods.into_iter().collect())
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {

@@ -31,6 +31,11 @@ pub enum Error {
     /// The serializer failed to encode the value.
     #[error(transparent)]
     Serialize(#[from] SerializeError),
+    /// An answer came after the stream's response had begun (its first
+    /// event, its heartbeat, or a `GET`, whose head is sent at once): see
+    /// [`Session::answer`](crate::Session::answer).
+    #[error("the SSE stream has begun: an answer must come before its first event")]
+    Streaming,
 }
 
 /// Any error, boxed: what a handler's error becomes (it is logged with its
@@ -100,6 +105,16 @@ pub enum RouteError {
     /// sent.
     #[error("invalid retry")]
     Retry(#[source] EventError),
+    /// Another route of the same path answers some of the same methods:
+    /// which would a request get?
+    #[error("another route of this path answers {methods} already")]
+    MethodTaken {
+        /// The other route's methods.
+        methods: String,
+    },
+    /// The route answers no method at all.
+    #[error("it answers no method: give it at least one (`Methods::GET`)")]
+    NoMethod,
 }
 
 impl RouteError {

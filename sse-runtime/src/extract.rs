@@ -2,7 +2,9 @@
 //! opens.
 //!
 //! An `#[sse]` handler's arguments other than its session and its path
-//! parameters are extractors: types that implement [`FromRequest`]. A failed
+//! parameters are extractors: types that implement [`FromRequest`], which see
+//! the request's head, and at most one body extractor ([`FromBody`]: [`Json`],
+//! [`Form`], `Bytes`, `String`), which takes its body, read whole. A failed
 //! extraction refuses the request with its [`Rejection`] (400 unless it says
 //! otherwise) instead of opening a stream, so an `EventSource` with a bad URL
 //! stops reconnecting.
@@ -64,6 +66,8 @@ use http::StatusCode;
 use crate::request::{PeerAddr, Request};
 use crate::route::Rejection;
 
+pub use crate::body::{Form, FromBody, Json};
+
 /// A value taken from the request that opens a stream, before the stream
 /// opens: extraction may await (a database, a token introspection), and a
 /// refusal answers the request instead of a stream, so no handler runs and
@@ -123,7 +127,7 @@ use crate::route::Rejection;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler argument: it is neither the session, a path parameter, nor an extractor for state `{S}`",
     label = "not the session, not a `{{param}}` of the path, and not an extractor",
-    note = "a path parameter's argument has the name of its `{{param}}` in the path; an extractor implements `sse_runtime::extract::FromRequest` (built in: `Query<T>`, `LastEventId`, `State<T>`, `PeerAddr`)"
+    note = "a path parameter's argument has the name of its `{{param}}` in the path; an extractor implements `sse_runtime::extract::FromRequest` (built in: `Query<T>`, `LastEventId`, `State<T>`, `PeerAddr`); the body's, `sse_runtime::extract::FromBody` (`Json<T>`, `Form<T>`, `Bytes`, `String`, or one marked `#[body]`)"
 )]
 pub trait FromRequest<S>: Sized + Send + 'static {
     /// What a refusal answers: a [`Rejection`], or anything that converts

@@ -41,6 +41,8 @@
 // Lets the runtime's own tests and docs use the macro, whose code names `::sse_runtime`.
 extern crate self as sse_runtime;
 
+mod answer;
+mod body;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod compression;
@@ -50,6 +52,7 @@ pub mod extract;
 pub mod heartbeat;
 pub mod hub;
 mod macro_support;
+mod methods;
 pub mod metrics;
 mod outbox;
 pub mod request;
@@ -63,6 +66,7 @@ pub mod typed;
 pub use error::{BoxError, Error, RouteError, ServeError};
 pub use event::{Encoder, Event, EventError};
 pub use heartbeat::Heartbeat;
+pub use methods::Methods;
 pub use request::{PeerAddr, Request};
 pub use route::{Rejection, Route, RoutePath};
 pub use router::Router;
@@ -90,16 +94,24 @@ pub mod __private {
     pub mod serializers {
         pub use crate::serializer::{Json, Text};
     }
-    pub use crate::extract::{FromRef, FromRequest};
+    pub use bytes::Bytes;
+
+    pub use crate::extract::{FromBody, FromRef, FromRequest};
     pub use crate::macro_support::{
         assert_format, path_param, refusal, send_declared, Declared, DecodeWith, EncodeWith,
-        FixedEventName, SendDeclared,
+        FixedEventName, FormBody, JsonBody, SendDeclared,
     };
-    pub use crate::route::{HandlerFuture, HandlerOutput, RouteOptions, StartFuture};
+    pub use crate::methods::Methods;
+    pub use crate::route::{
+        BodyThen, HandlerFuture, HandlerOutput, RouteOptions, StartFuture, Started,
+    };
     pub use crate::serializer::{DataWriter, DecodeError, Json, SerializeError, Serializer, Text};
     pub use crate::session::{SendEvent, SendValue};
-    pub use crate::typed::{DeclaredEvents, DecodeEvent, EventEnum, EventOf, SessionOf};
+    pub use crate::typed::{
+        DeclaredBody, DeclaredEvents, DecodeEvent, EventEnum, EventOf, SessionOf,
+    };
     pub use crate::{Event, Heartbeat, Rejection, Route, RoutePath, Session};
+    pub use http::Method;
 }
 
 /// The README's code compiles (`cargo test --doc`, with the features it shows).

@@ -210,3 +210,40 @@ where
 pub fn refusal<T, R: Into<Rejection>>(extracted: Result<T, R>) -> Result<T, Rejection> {
     extracted.map_err(Into::into)
 }
+
+/// Reads a `Json<Self>` body argument: called by the code `#[sse]`
+/// generates, spanned on the `T` of `Json<T>`, so that a type that does not
+/// deserialize is one error on it (a bound on the route would be checked
+/// again where it is registered).
+#[diagnostic::on_unimplemented(
+    message = "the request body cannot be read as `{Self}`: it does not implement `serde::Deserialize`",
+    label = "`Json<{Self}>` reads the body into this type",
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}` (with owned fields: `String`, not `&str`)"
+)]
+pub trait JsonBody: Sized {
+    /// The body as `Json<Self>`, or its refusal.
+    fn json_body(request: &Request, body: &[u8]) -> Result<crate::body::Json<Self>, Rejection>;
+}
+
+impl<T: serde::de::DeserializeOwned> JsonBody for T {
+    fn json_body(request: &Request, body: &[u8]) -> Result<crate::body::Json<Self>, Rejection> {
+        crate::body::read_json(request, body)
+    }
+}
+
+/// Reads a `Form<Self>` body argument; see [`JsonBody`].
+#[diagnostic::on_unimplemented(
+    message = "the form body cannot be read as `{Self}`: it does not implement `serde::Deserialize`",
+    label = "`Form<{Self}>` reads the body into this type",
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}` (with owned fields: `String`, not `&str`)"
+)]
+pub trait FormBody: Sized {
+    /// The body as `Form<Self>`, or its refusal.
+    fn form_body(request: &Request, body: &[u8]) -> Result<crate::body::Form<Self>, Rejection>;
+}
+
+impl<T: serde::de::DeserializeOwned> FormBody for T {
+    fn form_body(request: &Request, body: &[u8]) -> Result<crate::body::Form<Self>, Rejection> {
+        crate::body::read_form(request, body)
+    }
+}

@@ -20,7 +20,8 @@
 //! | `sse_streams_open` | gauge | streams | `route` | streams open now |
 //! | `sse_streams_opened_total` | counter | streams | `route` | streams opened (their handler started) |
 //! | `sse_streams_ended_total` | counter | streams | `route`, `reason` | streams ended, by why (below) |
-//! | `sse_requests_refused_total` | counter | requests | `route`, `status` | requests to a route that got no stream: `405`, `400` (an unreadable `Last-Event-ID`, a path parameter), an extractor's rejection |
+//! | `sse_requests_refused_total` | counter | requests | `route`, `status` | requests to a route that got no stream: `405`, `400` (an unreadable `Last-Event-ID`, a path parameter), a body refused (`408`, `413`, `415`, `400`, `422`), an extractor's rejection |
+//! | `sse_requests_answered_total` | counter | requests | `route`, `status` | requests a route's handler answered instead of streaming ([`Session::answer`](crate::Session::answer)): an answer, not a refusal |
 //! | `sse_events_written_total` | counter | events | `route` | events handed to the connection (heartbeats and `retry:` are not events) |
 //! | `sse_bytes_written_total` | counter | bytes | `route` | stream bytes handed to the connection, after compression, heartbeats included |
 //! | `sse_heartbeats_total` | counter | heartbeats | `route` | heartbeat comments written |
@@ -55,6 +56,9 @@ pub const STREAMS_OPENED: &str = "sse_streams_opened_total";
 pub const STREAMS_ENDED: &str = "sse_streams_ended_total";
 /// Requests to a route refused before a stream opened, per route and status.
 pub const REQUESTS_REFUSED: &str = "sse_requests_refused_total";
+/// Requests a route's handler answered instead of streaming, per route and
+/// status.
+pub const REQUESTS_ANSWERED: &str = "sse_requests_answered_total";
 /// Events handed to the connection, per route.
 pub const EVENTS_WRITTEN: &str = "sse_events_written_total";
 /// Stream bytes handed to the connection, per route.
@@ -128,6 +132,12 @@ const DESCRIPTIONS: &[(&str, Kind, Unit, &str)] = &[
         "Requests to a route refused before a stream opened, by status.",
     ),
     (
+        REQUESTS_ANSWERED,
+        Kind::Counter,
+        Unit::Count,
+        "Requests a route's handler answered instead of streaming, by status.",
+    ),
+    (
         EVENTS_WRITTEN,
         Kind::Counter,
         Unit::Count,
@@ -197,6 +207,13 @@ impl Drop for ConnectionMetric {
 /// A connection answered `503` at the connection limit.
 pub(crate) fn connection_refused() {
     counter!(CONNECTIONS_REFUSED).increment(1);
+}
+
+/// A request to `route` that its handler answered with `status` instead
+/// of a stream.
+pub(crate) fn request_answered(route: &Arc<str>, status: http::StatusCode) {
+    counter!(REQUESTS_ANSWERED, "route" => route.clone(), "status" => status.as_str().to_owned())
+        .increment(1);
 }
 
 /// A request to `route` that got `status` instead of a stream.

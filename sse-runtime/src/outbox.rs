@@ -25,6 +25,7 @@ use bytes::{Bytes, BytesMut};
 use http_body::Frame;
 use tokio_util::sync::CancellationToken;
 
+use crate::answer::Answer;
 use crate::compression::Encoder;
 use crate::error::Error;
 use crate::heartbeat::{Heartbeat, HeartbeatTimer};
@@ -70,6 +71,15 @@ struct State {
     new_heartbeat: Option<Option<Heartbeat>>,
     /// A feed attached by the session, waiting for the body to take it.
     feed: Option<Box<dyn Feed>>,
+    /// The response is a stream: its head is (or is being) sent, so the
+    /// handler can no longer answer instead. At once for a `GET`; for other
+    /// methods at the first event, the handler's end, or a heartbeat period.
+    open: bool,
+    /// What the handler answered instead of a stream, for the dispatch
+    /// (boxed: a response is large, and almost no stream has one).
+    answer: Option<Box<Answer>>,
+    /// The dispatch waiting for the stream to open or be answered.
+    open_waker: Option<Waker>,
 }
 
 /// Why a stream ended, as its end is logged and counted.
@@ -88,6 +98,8 @@ pub(crate) enum EndReason {
     Shutdown,
     /// The handler was still running at the shutdown deadline.
     ShutdownDeadline,
+    /// The handler answered instead of streaming: no stream was opened.
+    Answered,
     /// The handler returned an error.
     HandlerFailed,
     /// The handler panicked.
@@ -104,6 +116,7 @@ impl EndReason {
             EndReason::SlowConsumer => "slow consumer",
             EndReason::Shutdown => "shutdown",
             EndReason::ShutdownDeadline => "shutdown deadline",
+            EndReason::Answered => "answered",
             EndReason::HandlerFailed => "handler failed",
             EndReason::HandlerPanicked => "handler panicked",
         }
@@ -118,6 +131,7 @@ impl EndReason {
             EndReason::SlowConsumer => "slow_consumer",
             EndReason::Shutdown => "shutdown",
             EndReason::ShutdownDeadline => "shutdown_deadline",
+            EndReason::Answered => "answered",
             EndReason::HandlerFailed => "handler_failed",
             EndReason::HandlerPanicked => "handler_panicked",
         }
@@ -150,6 +164,7 @@ impl Outbox {
         write_timeout: Option<Duration>,
         preamble: Option<&Bytes>,
         metrics: StreamMetrics,
+        open: bool,
     ) -> Arc<Self> {
         let buf = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
         Arc::new(Self {
@@ -165,6 +180,9 @@ impl Outbox {
                 end_reason: None,
                 new_heartbeat: None,
                 feed: None,
+                open,
+                answer: None,
+                open_waker: None,
             }),
             request,
             closed,
@@ -247,11 +265,59 @@ impl Outbox {
         } else {
             None
         };
+        let opening = state.open_waker.take();
         drop(state);
-        if let Some(waker) = waker {
+        waker.into_iter().chain(opening).for_each(Waker::wake);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Answers the request with `answer` instead of a stream, if the
+    /// stream has not opened: the stream ends, and the dispatch sends the
+    /// answer.
+    pub(crate) fn answer(&self, answer: Answer) -> Result<(), Error> {
+        let opening = {
+            let mut state = self.lock();
+            if state.open || state.ended {
+                return Err(match state.open {
+                    true => Error::Streaming,
+                    false => Error::Closed,
+                });
+            }
+            state.answer = Some(Box::new(answer));
+            state.ended = true;
+            state.end_reason.get_or_insert(EndReason::Answered);
+            state.open_waker.take()
+        };
+        if let Some(waker) = opening {
             waker.wake();
         }
-        Poll::Ready(Ok(()))
+        self.closed.cancel();
+        Ok(())
+    }
+
+    /// Ready once the response is decided: `Some` answer the handler gave
+    /// instead of a stream, or `None` once the stream opened (its first
+    /// event, a feed, or its end, which an empty stream reports). Not
+    /// ready before either, with the task woken when one happens.
+    pub(crate) fn poll_opened(&self, cx: &mut Context<'_>) -> Poll<Option<Answer>> {
+        let mut state = self.lock();
+        if let Some(answer) = state.answer.take() {
+            return Poll::Ready(Some(*answer));
+        }
+        if state.open || !state.buf.is_empty() || state.ended || state.feed.is_some() {
+            state.open = true;
+            return Poll::Ready(None);
+        }
+        state.open_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Opens the stream now (a heartbeat period passed without a
+    /// decision), unless the handler answered in the meantime.
+    pub(crate) fn open_now(&self) -> Option<Answer> {
+        let mut state = self.lock();
+        state.open = true;
+        state.answer.take().map(|answer| *answer)
     }
 
     /// Records why the stream ends, unless a reason is known already.
@@ -277,8 +343,13 @@ impl Outbox {
             let mut state = self.lock();
             state.ended = true;
             state.end_reason.get_or_insert(reason);
+            let body = state
+                .body_waker
+                .take()
+                .into_iter()
+                .chain(state.open_waker.take());
             (
-                state.body_waker.take(),
+                body.collect::<Vec<_>>(),
                 std::mem::take(&mut state.send_wakers),
             )
         };
@@ -314,11 +385,9 @@ impl Outbox {
                 return;
             }
             state.feed = Some(feed);
-            state.body_waker.take()
+            (state.body_waker.take(), state.open_waker.take())
         };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        waker.0.into_iter().chain(waker.1).for_each(Waker::wake);
     }
 
     /// Ready once the response body is gone: the connection is done with
@@ -518,6 +587,7 @@ mod tests {
             write_timeout,
             None,
             StreamMetrics::new(&"/test".into()),
+            true,
         );
         (
             Session::new(outbox.clone()),

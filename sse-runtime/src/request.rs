@@ -72,7 +72,8 @@ impl Scheme {
 }
 
 /// The originating request of a session: method, URI, headers, path
-/// parameters, query, peer address and `Last-Event-ID`.
+/// parameters, query, peer address and `Last-Event-ID`. Its body, if any, is
+/// what a body extractor took (see [`FromBody`](crate::extract::FromBody)).
 ///
 /// ```no_run
 /// use sse_runtime::{Event, Session};
@@ -104,7 +105,8 @@ impl Request {
         }
     }
 
-    /// The request method (always `GET` for a stream the server opened).
+    /// The request method: `GET`, or another the route answers
+    /// (`method = "POST"`).
     ///
     /// ```
     /// # fn f(request: &sse_runtime::Request) {

@@ -34,9 +34,11 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
 
+pub use crate::answer::Answer;
 use crate::compression::Compression;
 use crate::error::BoxError;
 use crate::heartbeat::Heartbeat;
+use crate::methods::Methods;
 use crate::session::Session;
 
 /// A running handler: resolves when the stream should end, with the error to
@@ -49,20 +51,75 @@ use crate::session::Session;
 /// ```
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
 
-/// What [`Route::start`] returns: resolves, once the request's extractors
-/// ran (they may await: a database, a token introspection), to the running
-/// handler or to the refusal.
+/// What [`Route::start`] returns: resolves, once the request's head
+/// extractors ran (they may await: a database, a token introspection), to
+/// the running handler, to what is left to do once the body is read, or to
+/// the refusal.
 ///
 /// ```
-/// use sse_runtime::route::{HandlerFuture, StartFuture};
+/// use sse_runtime::route::{HandlerFuture, StartFuture, Started};
 /// let started: StartFuture = Box::pin(async {
 ///     let running: HandlerFuture = Box::pin(async { Ok(()) });
-///     Ok(running)
+///     Ok(Started::Handler(running))
 /// });
 /// # drop(started);
 /// ```
-pub type StartFuture =
-    Pin<Box<dyn Future<Output = Result<HandlerFuture, Rejection>> + Send + 'static>>;
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<Started, Rejection>> + Send + 'static>>;
+
+/// How far [`Route::start`] got: the handler is ready to run, or the head
+/// was accepted and the rest needs the request's body.
+///
+/// The router reads the body between the two steps, whole, under the
+/// route's limit and deadline (see [`RouteOptions::body_limit`]): only once
+/// the head is accepted (so `Expect: 100-continue` is answered only then),
+/// and before any handler starts or any response head is sent.
+///
+/// ```
+/// use sse_runtime::route::{HandlerFuture, StartFuture, Started};
+/// use sse_runtime::{Event, Session};
+///
+/// fn echo(session: Session) -> StartFuture {
+///     Box::pin(async move {
+///         Ok(Started::Body(Box::new(move |body: bytes::Bytes| -> StartFuture {
+///             let running: HandlerFuture = Box::pin(async move {
+///                 let text = String::from_utf8_lossy(&body).into_owned();
+///                 session.send(Event::new().data(text)).await?;
+///                 Ok(())
+///             });
+///             Box::pin(async move { Ok(Started::Handler(running)) })
+///         })))
+///     })
+/// }
+/// # let _ = echo;
+/// ```
+pub enum Started {
+    /// The handler, to run now.
+    Handler(HandlerFuture),
+    /// What to do with the body once it is read: extract from it, then
+    /// start the handler (a second `Body` is answered 500).
+    Body(BodyThen),
+}
+
+impl fmt::Debug for Started {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Started::Handler(_) => "Started::Handler",
+            Started::Body(_) => "Started::Body",
+        })
+    }
+}
+
+/// The second step of a start that needs the body: given it, whole.
+///
+/// ```
+/// use sse_runtime::route::{BodyThen, HandlerFuture, Started};
+/// let then: BodyThen = Box::new(|_body| {
+///     let running: HandlerFuture = Box::pin(async { Ok(()) });
+///     Box::pin(async move { Ok(Started::Handler(running)) })
+/// });
+/// # drop(then);
+/// ```
+pub type BodyThen = Box<dyn FnOnce(bytes::Bytes) -> StartFuture + Send + 'static>;
 
 /// An SSE endpoint: starts a handler on each request routed to it, given
 /// the router's state `S` (see [`extract`](crate::extract#state)).
@@ -76,7 +133,7 @@ pub type StartFuture =
 /// ```
 /// use std::sync::Arc;
 ///
-/// use sse_runtime::route::{HandlerFuture, Rejection, Route, StartFuture};
+/// use sse_runtime::route::{HandlerFuture, Rejection, Route, StartFuture, Started};
 /// use sse_runtime::{Event, Session};
 ///
 /// /// Counts down from the `from` path parameter.
@@ -96,7 +153,7 @@ pub type StartFuture =
 ///                 }
 ///                 Ok(())
 ///             });
-///             Ok(running)
+///             Ok(Started::Handler(running))
 ///         })
 ///     }
 /// }
@@ -244,11 +301,29 @@ impl<R> RoutePath for At<R> {
 ///     .retry(Duration::from_secs(3));
 /// # let _ = options;
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteOptions {
     pub(crate) heartbeat: Option<Option<Heartbeat>>,
     pub(crate) retry: Option<Duration>,
     pub(crate) compression: Option<Compression>,
+    pub(crate) methods: Methods,
+    pub(crate) body_limit: Option<usize>,
+    pub(crate) body_timeout: Option<Duration>,
+    pub(crate) handler_grace: Option<Duration>,
+}
+
+impl Default for RouteOptions {
+    fn default() -> Self {
+        Self {
+            heartbeat: None,
+            retry: None,
+            compression: None,
+            methods: Methods::GET,
+            body_limit: None,
+            body_timeout: None,
+            handler_grace: None,
+        }
+    }
 }
 
 impl RouteOptions {
@@ -317,6 +392,70 @@ impl RouteOptions {
     /// ```
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = Some(compression);
+        self
+    }
+
+    /// The methods this route answers (default `GET`, what an
+    /// `EventSource` sends). Another route may take the same path with
+    /// other methods; a method no route of a path takes is answered `405`,
+    /// with every method the path takes in `Allow`.
+    ///
+    /// ```
+    /// use sse_runtime::{route::RouteOptions, Methods};
+    /// let options = RouteOptions::new().methods(Methods::POST);
+    /// # drop(options);
+    /// ```
+    pub fn methods(mut self, methods: Methods) -> Self {
+        self.methods = methods;
+        self
+    }
+
+    /// The largest request body this route reads (default: the router's,
+    /// [`DEFAULT_BODY_LIMIT`](crate::router::DEFAULT_BODY_LIMIT) unless it
+    /// says otherwise). A larger one is answered `413` without reading the
+    /// rest.
+    ///
+    /// ```
+    /// use sse_runtime::route::RouteOptions;
+    /// let options = RouteOptions::new().body_limit(16 * 1024 * 1024);
+    /// # drop(options);
+    /// ```
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// How long this route waits for a request body to arrive whole
+    /// (default: the router's,
+    /// [`DEFAULT_BODY_TIMEOUT`](crate::router::DEFAULT_BODY_TIMEOUT) unless
+    /// it says otherwise). A client still sending then is answered `408`
+    /// and its connection closed; no handler ever ran for it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::route::RouteOptions;
+    /// let options = RouteOptions::new().body_timeout(Duration::from_secs(5));
+    /// # drop(options);
+    /// ```
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = Some(timeout);
+        self
+    }
+
+    /// How long this route's handler may run on once its client is gone
+    /// (default: the router's
+    /// [`handler_grace`](crate::router::RouterBuilder::handler_grace)).
+    /// Zero drops it at its next `.await` the moment the client leaves:
+    /// what an LLM gateway wants, so that no token is generated for nobody.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_runtime::route::RouteOptions;
+    /// let options = RouteOptions::new().handler_grace(Duration::ZERO);
+    /// # drop(options);
+    /// ```
+    pub fn handler_grace(mut self, grace: Duration) -> Self {
+        self.handler_grace = Some(grace);
         self
     }
 }
@@ -666,6 +805,19 @@ impl<F> Handler<F> {
         self.options = self.options.retry(retry);
         self
     }
+
+    /// The methods this route answers; see [`RouteOptions::methods`].
+    ///
+    /// ```
+    /// use sse_runtime::{route::handler, Methods, Session};
+    /// async fn feed(_session: Session) {}
+    /// let route = handler(feed).methods(Methods::GET | Methods::POST);
+    /// # drop(route);
+    /// ```
+    pub fn methods(mut self, methods: Methods) -> Self {
+        self.options = self.options.methods(methods);
+        self
+    }
 }
 
 impl<S, F, Fut> Route<S> for Handler<F>
@@ -681,6 +833,6 @@ where
     fn start(&self, session: Session, _state: &Arc<S>) -> StartFuture {
         let running = (self.f)(session);
         let running: HandlerFuture = Box::pin(async move { running.await.into_result() });
-        Box::pin(std::future::ready(Ok(running)))
+        Box::pin(std::future::ready(Ok(Started::Handler(running))))
     }
 }

@@ -55,6 +55,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::answer::Answer;
 use crate::error::Error;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
@@ -164,6 +165,42 @@ impl Session {
             encode: S::serialize,
             fields: Event::new(),
         }
+    }
+
+    /// Answers the request with a plain response instead of a stream:
+    /// OpenAI's `"stream": false` gets one JSON object, an MCP notification
+    /// `202`. The stream ends (later sends fail with [`Error::Closed`]),
+    /// and the answer is logged and counted as one
+    /// (`sse_requests_answered_total`), not as a refusal.
+    ///
+    /// Only before the stream begins: a `GET` stream's head is sent at
+    /// once (an `EventSource` waits for it), so it cannot answer; a stream
+    /// opened by any other method begins with its first event, or when
+    /// its handler returns, or after a heartbeat period (so that an idle
+    /// stream still gets its head). After that this fails with
+    /// [`Error::Streaming`].
+    ///
+    /// ```
+    /// use sse_runtime::extract::Json;
+    /// use sse_runtime::route::Answer;
+    /// use sse_runtime::sse;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Ask { question: String, stream: bool }
+    ///
+    /// #[sse("/ask", method = "POST")]
+    /// async fn ask(session: AskSession, Json(ask): Json<Ask>) -> Result<(), sse_runtime::Error> {
+    ///     if !ask.stream {
+    ///         return session.answer(Answer::json(&serde_json::json!({ "answer": ask.question })));
+    ///     }
+    ///     for word in ask.question.split_whitespace() {
+    ///         session.send(word).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn answer(&self, answer: impl Into<Answer>) -> Result<(), Error> {
+        self.outbox.answer(answer.into())
     }
 
     /// Ends the stream once what was already sent is written. Later sends fail

@@ -139,3 +139,39 @@ pub trait SessionOf<R> {
     /// The untyped session.
     fn session(&self) -> &Session;
 }
+
+/// The request body a route declares: the `T` of its `Json<T>` or
+/// `Form<T>` argument, and the method that sends it. Implemented by
+/// `#[sse]`; the client's `Builder::body_for` (feature `client`) takes it,
+/// so that a client sending a body of another type does not compile.
+///
+/// ```
+/// use sse_runtime::extract::Json;
+/// use sse_runtime::sse;
+/// use sse_runtime::typed::DeclaredBody;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Prompt { text: String }
+///
+/// #[sse("/complete", method = "POST")]
+/// async fn complete(session: CompleteSession, Json(prompt): Json<Prompt>) {
+///     let _ = (session, prompt.text);
+/// }
+///
+/// assert_eq!(<CompleteRoute as DeclaredBody>::METHOD, http::Method::POST);
+/// assert!(!<CompleteRoute as DeclaredBody>::FORM);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` declares no typed request body",
+    label = "not a route that takes `Json<T>` or `Form<T>`",
+    note = "`body_for::<R>` sends the body route `R` reads with a `Json<T>` or `Form<T>` argument; for any other body, use `.json(&value)` or `.body(bytes, content_type)`"
+)]
+pub trait DeclaredBody {
+    /// The body's type.
+    type Body;
+    /// The first method the route answers that sends a body.
+    const METHOD: http::Method;
+    /// Whether the body is a form (`application/x-www-form-urlencoded`)
+    /// rather than JSON.
+    const FORM: bool;
+}

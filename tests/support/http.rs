@@ -370,3 +370,130 @@ where
     );
     Opened { stream, conn }
 }
+
+/// A client connection served as `Via` says, for requests of any method
+/// with a body: for `KeepAlive` it first sends `GET /` (whatever it is
+/// answered), so that what follows is not the connection's first request.
+pub struct Client {
+    sender: Sender,
+    pub via: Via,
+}
+
+enum Sender {
+    H1(hyper::client::conn::http1::SendRequest<http_body_util::Full<Bytes>>),
+    H2(hyper::client::conn::http2::SendRequest<http_body_util::Full<Bytes>>),
+}
+
+impl Client {
+    pub async fn connect(via: Via, addr: SocketAddr) -> Self {
+        if !via.is_tls() {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            return Self::over(via, tcp, addr).await;
+        }
+        let alpn: &[&[u8]] = match via.protocol() {
+            Via::H2 => &[b"h2"],
+            _ => &[b"http/1.1"],
+        };
+        let tls = super::tls::connect(addr, alpn).await;
+        Self::over(via, tls, addr).await
+    }
+
+    async fn over<Io>(via: Via, io: Io, addr: SocketAddr) -> Self
+    where
+        Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let sender = match via.protocol() {
+            Via::H2 => {
+                let (sender, conn) =
+                    hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+                        .await
+                        .unwrap();
+                tokio::spawn(conn);
+                Sender::H2(sender)
+            }
+            _ => {
+                let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                Sender::H1(sender)
+            }
+        };
+        let mut client = Self { sender, via };
+        if via.protocol() == Via::KeepAlive {
+            let page = get(addr, "/", &[]).map(|_| http_body_util::Full::new(Bytes::new()));
+            let first = client.send(page).await;
+            first.into_body().collect().await.unwrap();
+        }
+        client
+    }
+
+    /// Sends `request` once the connection is ready for it; `None` if the
+    /// connection is gone.
+    pub async fn try_send(
+        &mut self,
+        request: http::Request<http_body_util::Full<Bytes>>,
+    ) -> Option<http::Response<Incoming>> {
+        match &mut self.sender {
+            Sender::H1(sender) => {
+                sender.ready().await.ok()?;
+                sender.send_request(request).await.ok()
+            }
+            Sender::H2(sender) => {
+                sender.ready().await.ok()?;
+                sender.send_request(request).await.ok()
+            }
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        request: http::Request<http_body_util::Full<Bytes>>,
+    ) -> http::Response<Incoming> {
+        self.try_send(request)
+            .await
+            .expect("the connection takes a request")
+    }
+
+    /// Checks that a stream's response was written by the path this client
+    /// is for (the fast path always closes its connection after the stream).
+    pub fn check_served(&self, response: &http::Response<Incoming>) {
+        let close = response
+            .headers()
+            .get("connection")
+            .is_some_and(|v| v == "close");
+        assert_eq!(
+            close,
+            self.via.protocol() == Via::FastPath,
+            "{:?} served the stream",
+            self.via
+        );
+        assert_eq!(
+            response.version() == http::Version::HTTP_2,
+            self.via.protocol() == Via::H2,
+            "{:?}",
+            self.via
+        );
+    }
+}
+
+/// `method path` with `body` of `content_type` (none when empty).
+pub fn with_body(
+    method: http::Method,
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> http::Request<http_body_util::Full<Bytes>> {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("host", addr.to_string())
+        .header("accept", "text/event-stream");
+    if !content_type.is_empty() {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
+        .body(http_body_util::Full::new(body.into()))
+        .unwrap()
+}

@@ -1,7 +1,7 @@
 //! Routes more than one test file serves.
 
 use sse_runtime::route::handler;
-use sse_runtime::{Event, Route, RoutePath, Session};
+use sse_runtime::{Event, Methods, Route, RoutePath, Session};
 use tokio::sync::mpsc;
 
 /// At `path`: sends 16 KiB events until the stream is closed, then tells
@@ -10,6 +10,15 @@ use tokio::sync::mpsc;
 /// wait for room that never comes, until the write timeout ends the stream.
 pub fn flood_at(
     path: &'static str,
+    sent: mpsc::UnboundedSender<usize>,
+) -> impl Route<()> + RoutePath {
+    flood_of(path, Methods::GET, sent)
+}
+
+/// `flood_at`, opened with `methods`.
+pub fn flood_of(
+    path: &'static str,
+    methods: Methods,
     sent: mpsc::UnboundedSender<usize>,
 ) -> impl Route<()> + RoutePath {
     handler(move |session: Session| {
@@ -23,5 +32,6 @@ pub fn flood_at(
             let _ = sent.send(count);
         }
     })
+    .methods(methods)
     .at(path)
 }

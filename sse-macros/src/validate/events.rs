@@ -5,7 +5,21 @@ use super::*;
 
 pub(super) fn check_events(decls: Vec<EventDecl>, errors: &mut Errors) -> Vec<Event> {
     let mut events: Vec<Event> = Vec::new();
-    for EventDecl { ty, name } in decls {
+    for EventDecl { mut ty, name } in decls {
+        // Reported, and declared as the owned type meant, so that the
+        // generated enum and its impls add no errors of their own.
+        if let Some(owned) = owned_for_unsized(&ty) {
+            errors.push(syn::Error::new_spanned(
+                &ty,
+                format!(
+                    "an event type is a value the route sends, of a known size: declare `{}` \
+                     instead of `{}`",
+                    shown(&owned),
+                    shown(&ty)
+                ),
+            ));
+            ty = owned;
+        }
         let key = shown(&ty);
         if events.iter().any(|e| shown(&e.ty) == key) {
             errors.push(syn::Error::new_spanned(
@@ -87,4 +101,22 @@ pub(super) fn variant_name(ty: &Type, events: &[Event], errors: &mut Errors) -> 
         return None;
     }
     Some(variant)
+}
+
+/// The owned type to declare for an unsized one: `String` for `str`,
+/// `Vec<T>` for `[T]`, `Box<dyn Trait>` for `dyn Trait`.
+fn owned_for_unsized(ty: &Type) -> Option<Type> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {
+            Some(syn::parse_quote_spanned!(ty.span()=> String))
+        }
+        Type::Slice(slice) => {
+            let elem = &slice.elem;
+            Some(syn::parse_quote_spanned!(ty.span()=> Vec<#elem>))
+        }
+        Type::TraitObject(object) if object.dyn_token.is_some() => {
+            Some(syn::parse_quote_spanned!(ty.span()=> Box<#object>))
+        }
+        _ => None,
+    }
 }

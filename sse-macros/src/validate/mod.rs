@@ -12,6 +12,7 @@ use crate::parse::{Args, EventDecl};
 use crate::Errors;
 
 mod args;
+mod body;
 mod events;
 mod names;
 mod path;
@@ -19,6 +20,7 @@ mod signature;
 
 pub(crate) use args::looks_like_session;
 use args::{all_params_bound, classify_args};
+use body::{check_methods, mark_body};
 use events::check_events;
 use names::{
     event_enum_named_apart, pascal_to_snake, retype_session, type_stem, unraw, upper_camel,
@@ -46,6 +48,12 @@ pub struct Route {
     /// `compression = "..."`: the runtime's `Compression` variant, or
     /// `None` to inherit the server's.
     pub compression: Option<Ident>,
+    /// `method = ..`: the runtime's `Methods` constants, or `None` for the
+    /// default (`GET`).
+    pub methods: Option<Vec<Ident>>,
+    pub body_limit: Option<u64>,
+    pub body_timeout_ms: Option<u64>,
+    pub handler_grace_ms: Option<u64>,
     /// The runtime crate's path: `::sse_runtime`, or what `crate = "..."`
     /// names for a renamed dependency.
     pub runtime: syn::Path,
@@ -90,6 +98,20 @@ pub enum ArgKind {
     Session,
     PathParam(String),
     Extractor,
+    /// The argument that takes the request body.
+    Body(BodyKind),
+}
+
+/// How a body extractor is checked where it is declared.
+pub enum BodyKind {
+    /// `Json<T>`: `T` must deserialize.
+    Json(Box<Type>),
+    /// `Form<T>`: `T` must deserialize.
+    Form(Box<Type>),
+    /// `Bytes` or `String`: any body.
+    Raw,
+    /// Marked `#[body]`: it must implement `FromBody`.
+    Marked,
 }
 
 /// The largest retry clients can wait: 2³¹−1 ms (JavaScript timers overflow
@@ -126,7 +148,7 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
     let mut callable = errors.len() == reported && quiet.is_empty();
     require_shareable_error(&mut func, errors);
     callable &= check_signature(&func, errors);
-    let (args_out, args_ok) = classify_args(&mut func, &session, &params, errors);
+    let (mut args_out, args_ok) = classify_args(&mut func, &session, &params, errors);
     callable &= args_ok;
     callable &= args_out
         .iter()
@@ -138,8 +160,30 @@ pub fn route(args: Args, mut func: Func, errors: &mut Errors) -> Route {
         // the error is the only one.
         callable &= all_params_bound(path, &params, &args_out, &func, &session, errors);
     }
+    let methods = check_methods(args.methods, errors);
+    let get_only = methods
+        .as_ref()
+        .is_none_or(|methods| methods.iter().all(|m| m == "GET"));
+    // After the path's checks: an argument meant for a path parameter is
+    // reported there, not as a body.
+    callable &= mark_body(&mut func, &mut args_out, get_only, callable, errors);
     let runtime = runtime_path(args.krate.as_ref(), errors);
     Route {
+        methods,
+        body_limit: args.body_limit.and_then(|lit| byte_size(&lit, errors)),
+        body_timeout_ms: args.body_timeout.and_then(|lit| {
+            let ms = duration_ms(&lit, errors)?;
+            if ms == 0 {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    "a zero body timeout refuses every body not already sent: give the time a \
+                     client has to send it, such as \"10s\"",
+                ));
+                return None;
+            }
+            Some(ms)
+        }),
+        handler_grace_ms: args.handler_grace.and_then(|lit| duration_ms(&lit, errors)),
         dropped_sse,
         runtime_named: args.krate.is_some(),
         runtime,
@@ -357,6 +401,34 @@ fn retry(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
         return None;
     }
     Some(ms)
+}
+
+/// `"512KiB"`, `"4MiB"`, `"1GiB"`, `"100kB"`, `"2MB"` or `"4096B"` in bytes.
+fn byte_size(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
+    let text = lit.value();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let factor: Option<u64> = match unit {
+        "B" => Some(1),
+        "KiB" => Some(1 << 10),
+        "MiB" => Some(1 << 20),
+        "GiB" => Some(1 << 30),
+        "kB" | "KB" => Some(1_000),
+        "MB" => Some(1_000_000),
+        "GB" => Some(1_000_000_000),
+        _ => None,
+    };
+    let bytes = factor.and_then(|f| number.parse::<u64>().ok()?.checked_mul(f));
+    if bytes.is_none() {
+        errors.push(syn::Error::new(
+            lit.span(),
+            format!(
+                "cannot read \"{text}\" as a size: write a whole number and a unit, `B`, `KiB`, \
+                 `MiB`, `GiB` (or `kB`, `MB`, `GB`), such as \"4MiB\""
+            ),
+        ));
+    }
+    bytes
 }
 
 /// `"250ms"`, `"10s"`, `"5m"` or `"1h"` in milliseconds.

@@ -11,23 +11,27 @@ pub(super) fn check_signature(func: &Func, errors: &mut Errors) -> bool {
         errors.push(syn::Error::new(span, message));
         ok = false;
     };
-    if sig.asyncness.is_none() {
-        fail(
+    // `const fn` is one mistake (the `async` was meant), one error.
+    match (&sig.asyncness, &sig.constness) {
+        (None, Some(constness)) => fail(
+            constness.span,
+            "an `#[sse]` handler is an `async fn`, not a `const fn`: write `async fn`",
+        ),
+        (None, None) => fail(
             sig.fn_token.span,
             "an `#[sse]` handler must be an `async fn`: write `async fn`",
-        );
+        ),
+        (Some(_), Some(constness)) => fail(
+            constness.span,
+            "an `#[sse]` handler cannot be `const`: it runs once per stream; remove the `const`",
+        ),
+        (Some(_), None) => {}
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         fail(
             sig.generics.span(),
             "an `#[sse]` handler cannot be generic: the server calls it with concrete types; \
              remove the generic parameters",
-        );
-    }
-    if let Some(constness) = &sig.constness {
-        fail(
-            constness.span,
-            "an `#[sse]` handler cannot be `const`: it runs once per stream; remove the `const`",
         );
     }
     if let Some(unsafety) = &sig.unsafety {

@@ -36,8 +36,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
-use http::{HeaderMap, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
@@ -57,14 +57,14 @@ type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Incoming>, Box
 /// Sends one request; a boxed hyper client, so `EventSource` is not generic
 /// over the connector.
 trait Transport: Send + Sync {
-    fn send(&self, request: Request<Empty<Bytes>>) -> ResponseFuture;
+    fn send(&self, request: Request<Full<Bytes>>) -> ResponseFuture;
 }
 
-impl<C> Transport for hyper_util::client::legacy::Client<C, Empty<Bytes>>
+impl<C> Transport for hyper_util::client::legacy::Client<C, Full<Bytes>>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    fn send(&self, request: Request<Empty<Bytes>>) -> ResponseFuture {
+    fn send(&self, request: Request<Full<Bytes>>) -> ResponseFuture {
         let response = self.request(request);
         Box::pin(async move { response.await.map_err(Into::into) })
     }
@@ -124,6 +124,10 @@ pub enum ClientError {
     /// A header given to the builder is not valid HTTP.
     #[error("invalid header: {0}")]
     InvalidHeader(String),
+    /// The body given to [`Builder::json`] or [`Builder::body_for`] did not
+    /// serialize.
+    #[error("the request body did not serialize: {0}")]
+    InvalidBody(String),
     /// The response status was not 200 (nor a followed redirect).
     #[error("the server answered {0}, not 200: not reconnecting")]
     Status(StatusCode),
@@ -146,7 +150,8 @@ pub enum ClientError {
         last: BoxError,
     },
     /// The connection failed and reconnecting is disabled
-    /// ([`Builder::max_attempts`]`(0)`).
+    /// ([`Builder::max_attempts`]`(0)`, or a request other than `GET` that
+    /// may not be re-sent: [`Builder::resend`]).
     #[error("connection failed: {0}")]
     Network(BoxError),
     /// A typed event's data did not decode into its declared type. The stream
@@ -217,6 +222,10 @@ impl ClientError {
 #[must_use = "a builder does nothing until `build`"]
 pub struct Builder {
     url: String,
+    method: Method,
+    /// The body and its content type; or why it could not be made.
+    body: Result<Option<(Bytes, &'static str)>, String>,
+    resend: Option<bool>,
     headers: Vec<(String, String)>,
     transport: Option<Arc<dyn Transport>>,
     reconnection_time: Duration,
@@ -241,6 +250,115 @@ impl fmt::Debug for Builder {
 }
 
 impl Builder {
+    /// The request's method (`GET` by default, what an `EventSource`
+    /// sends): `POST` for the streams LLM APIs and MCP answer.
+    ///
+    /// ```
+    /// let builder = sse_runtime::client::EventSource::builder("http://localhost/v1/chat")
+    ///     .method(http::Method::POST);
+    /// # drop(builder);
+    /// ```
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sends `value` as the request's JSON body (`Content-Type:
+    /// application/json`); the method becomes `POST` unless one was set. A
+    /// value that does not serialize fails [`build`](Self::build).
+    ///
+    /// ```
+    /// let builder = sse_runtime::client::EventSource::builder("http://localhost/v1/chat")
+    ///     .json(&serde_json::json!({ "model": "m", "stream": true }));
+    /// # drop(builder);
+    /// ```
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.body = serde_json::to_vec(value)
+            .map(|json| Some((Bytes::from(json), "application/json")))
+            .map_err(|err| err.to_string());
+        self.default_to_post();
+        self
+    }
+
+    /// Sends `bytes` as the request's body, of `content_type`; the method
+    /// becomes `POST` unless one was set.
+    ///
+    /// ```
+    /// let builder = sse_runtime::client::EventSource::builder("http://localhost/echo")
+    ///     .body("hello", "text/plain");
+    /// # drop(builder);
+    /// ```
+    pub fn body(mut self, bytes: impl Into<Bytes>, content_type: &'static str) -> Self {
+        self.body = Ok(Some((bytes.into(), content_type)));
+        self.default_to_post();
+        self
+    }
+
+    /// The body route `R` declares (its `Json<T>` or `Form<T>` argument),
+    /// encoded as it reads it, with the first method it answers that
+    /// carries one: a body of another type does not compile.
+    ///
+    /// ```no_run
+    /// use sse_runtime::client::EventSource;
+    /// use sse_runtime::extract::Json;
+    /// use sse_runtime::sse;
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Prompt { text: String }
+    ///
+    /// #[sse("/complete", method = "POST")]
+    /// async fn complete(session: CompleteSession, Json(prompt): Json<Prompt>) -> Result<(), sse_runtime::Error> {
+    ///     session.send(prompt.text).await
+    /// }
+    ///
+    /// # fn f() -> Result<(), sse_runtime::client::ClientError> {
+    /// let prompt = Prompt { text: "hi".into() };
+    /// let events = EventSource::builder("http://127.0.0.1:8080/complete")
+    ///     .body_for::<CompleteRoute>(&prompt)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn body_for<R>(mut self, body: &R::Body) -> Self
+    where
+        R: crate::typed::DeclaredBody,
+        R::Body: serde::Serialize,
+    {
+        self.method = R::METHOD;
+        self.body = match R::FORM {
+            true => serde_urlencoded::to_string(body)
+                .map(|form| Some((Bytes::from(form), "application/x-www-form-urlencoded")))
+                .map_err(|err| err.to_string()),
+            false => serde_json::to_vec(body)
+                .map(|json| Some((Bytes::from(json), "application/json")))
+                .map_err(|err| err.to_string()),
+        };
+        self
+    }
+
+    /// Whether a request other than `GET` is sent again, body included and
+    /// with `Last-Event-ID`, when its stream ends or fails (as
+    /// `fetch-event-source` does). Off by default: a `POST` may not be
+    /// safe to repeat (a second completion, a second tool call), so its
+    /// stream ends with its response unless you say it may. A `GET` always
+    /// reconnects, as `EventSource` does.
+    ///
+    /// ```
+    /// let builder = sse_runtime::client::EventSource::builder("http://localhost/mcp")
+    ///     .json(&serde_json::json!({ "jsonrpc": "2.0", "method": "ping", "id": 1 }))
+    ///     .resend(true);
+    /// # drop(builder);
+    /// ```
+    pub fn resend(mut self, again: bool) -> Self {
+        self.resend = Some(again);
+        self
+    }
+
+    fn default_to_post(&mut self) {
+        if self.method == Method::GET {
+            self.method = Method::POST;
+        }
+    }
+
     /// Sends `name: value` with every request.
     ///
     /// ```
@@ -385,7 +503,7 @@ impl Builder {
         C: Connect + Clone + Send + Sync + 'static,
     {
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .build::<_, Empty<Bytes>>(connector);
+            .build::<_, Full<Bytes>>(connector);
         self.transport = Some(Arc::new(client));
         self
     }
@@ -412,14 +530,28 @@ impl Builder {
                 .map_err(|_| ClientError::InvalidHeader(format!("bad value for {name}")))?;
             headers.append(name, value);
         }
+        let body = self.body.map_err(ClientError::InvalidBody)?;
+        let body = match body {
+            Some((bytes, content_type)) => {
+                if !headers.contains_key(header::CONTENT_TYPE) {
+                    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                }
+                bytes
+            }
+            None => Bytes::new(),
+        };
         let transport = self.transport.unwrap_or_else(|| {
             Arc::new(
                 hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                    .build::<_, Empty<Bytes>>(HttpConnector::new()),
+                    .build::<_, Full<Bytes>>(HttpConnector::new()),
             )
         });
+        let resend = self.resend.unwrap_or(false) || self.method == Method::GET;
 
         Ok(EventSource {
+            method: self.method,
+            body,
+            resend,
             current: url.clone(),
             requested: url,
             headers,
@@ -465,6 +597,11 @@ enum State {
 pub struct EventSource {
     /// What every (re)connection requests.
     requested: Uri,
+    method: Method,
+    /// Sent with every (re)connection (empty for none).
+    body: Bytes,
+    /// Whether the request is sent again when its stream ends or fails.
+    resend: bool,
     /// Where the current stream came from, after redirects.
     current: Uri,
     headers: HeaderMap,
@@ -504,6 +641,9 @@ impl EventSource {
     pub fn builder(url: impl Into<String>) -> Builder {
         Builder {
             url: url.into(),
+            method: Method::GET,
+            body: Ok(None),
+            resend: None,
             headers: Vec::new(),
             transport: None,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
@@ -709,6 +849,10 @@ impl EventSource {
     /// Schedules the next attempt after the stream ended (`cause` is `None`)
     /// or failed; returns the error to report if no attempt is left.
     fn reconnect(&mut self, cause: Option<BoxError>) -> Option<ClientError> {
+        if !self.resend {
+            self.state = State::Closed;
+            return cause.map(ClientError::Network);
+        }
         if self.max_attempts.is_some_and(|max| self.failures >= max) {
             self.state = State::Closed;
             return match (cause, self.failures) {
@@ -775,8 +919,9 @@ impl EventSource {
         }
     }
 
-    fn request(&self, url: &Uri) -> Request<Empty<Bytes>> {
-        let mut request = Request::new(Empty::new());
+    fn request(&self, url: &Uri) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
         *request.uri_mut() = url.clone();
         *request.headers_mut() = self.headers.clone();
         let id = self.parser.last_event_id();

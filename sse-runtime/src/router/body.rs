@@ -12,7 +12,9 @@ use http_body::Frame;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt;
 
+use crate::answer::Answer;
 use crate::error::BoxError;
+use crate::methods::Methods;
 use crate::outbox::StreamBody;
 use crate::route::Rejection;
 
@@ -80,16 +82,23 @@ pub(crate) fn not_found() -> Response<Body> {
     text_response(StatusCode::NOT_FOUND, "not found")
 }
 
-/// `405` for a stream route's path asked with another method than `GET`.
-pub(crate) fn method_not_allowed() -> Response<Body> {
+/// `405` for a route's path asked with a method none of its routes
+/// answers: `Allow` lists those they do.
+pub(crate) fn method_not_allowed(allow: Methods) -> Response<Body> {
+    let listed = allow.to_string();
     let mut response = text_response(
         StatusCode::METHOD_NOT_ALLOWED,
-        "this is an event stream: only GET is allowed",
+        &format!("this event stream is opened with {listed}"),
     );
+    if let Ok(value) = HeaderValue::from_str(&listed) {
+        response.headers_mut().insert(ALLOW, value);
+    }
     response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("GET"));
-    response
+}
+
+/// What a handler answered instead of a stream, as it made it.
+pub(crate) fn answer_response(answer: Answer) -> Response<Body> {
+    answer.into_response().map(Body::full)
 }
 
 /// The body of every response the router and the server send: a stream, a

@@ -1,7 +1,7 @@
 //! Dispatch: what a request gets, decided once per request by whoever read
 //! it (the router as a service, or one of the server's protocol paths).
-//! Matching the route, the method check, running the route's extractors and
-//! starting its handler all happen here, exactly once; the server's fast
+//! Matching the route and its method, running the route's extractors,
+//! reading the body and starting its handler all happen here, exactly once; the server's fast
 //! path hands the decision on when hyper writes the answer.
 
 use std::net::SocketAddr;
@@ -13,91 +13,119 @@ use tracing::Instrument as _;
 
 #[cfg(doc)]
 use super::body::not_found;
-use super::body::{method_not_allowed, rejection_response, stream_response, Body};
-use super::routes::Matched;
+use super::body::{answer_response, method_not_allowed, rejection_response, stream_response, Body};
+use super::routes::CompiledRoute;
 use super::supervise::supervise;
 use super::Inner;
+use crate::answer::Answer;
+use crate::body;
 use crate::compression::Compression;
+use crate::error::BoxError;
+use crate::heartbeat::Heartbeat;
 use crate::metrics::{self, StreamMetrics};
 use crate::outbox::{Outbox, StreamBody};
 use crate::request::{last_event_id_is_readable, Request};
-use crate::route::Rejection;
+use crate::route::{Rejection, Started};
 use crate::session::Session;
 
 /// What a request gets.
-pub(crate) enum Decision {
+pub(crate) enum Decision<B> {
     /// A stream: its handler is running; serve this body.
     Stream(StreamBody),
-    /// A short answer: a rejection, or `405`.
+    /// A short answer: a rejection, `405`, or the handler's answer.
     Respond(Response<Body>),
-    /// No route matches: the fallback's (or `404`), which needs the request's
-    /// body, so the parts come back.
-    Fallback(Parts),
+    /// No route matches: the fallback's (or `404`), which needs the
+    /// request's parts and body, so they come back.
+    Fallback(Parts, B),
 }
 
-impl Decision {
+impl<B> Decision<B> {
     /// The response to write, unless no route matched: then the request's
-    /// parts come back, for a fallback (or [`not_found`]).
-    // The `Err` hands the request's parts on, moved once; boxing them would
-    // allocate for every fallback request to save nothing.
+    /// parts and body come back, for a fallback (or [`not_found`]).
+    // The `Err` hands the request on, moved once; boxing it would allocate
+    // for every fallback request to save nothing.
     #[allow(clippy::result_large_err)]
-    pub(crate) fn into_response(self) -> Result<Response<Body>, Parts> {
+    pub(crate) fn into_response(self) -> Result<Response<Body>, (Parts, B)> {
         match self {
             Decision::Stream(body) => Ok(stream_response(body)),
             Decision::Respond(response) => Ok(response),
-            Decision::Fallback(parts) => Err(parts),
+            Decision::Fallback(parts, body) => Err((parts, body)),
         }
     }
 }
 
 impl Inner {
-    /// Decides what the request `parts` from `peer` gets; opening a stream
-    /// starts its handler.
-    pub(crate) async fn decide(&self, parts: Parts, peer: Option<SocketAddr>) -> Decision {
+    /// Decides what the request `parts` from `peer`, with `body`, gets;
+    /// opening a stream starts its handler.
+    pub(crate) async fn decide<B>(
+        &self,
+        parts: Parts,
+        peer: Option<SocketAddr>,
+        body: B,
+    ) -> Decision<B>
+    where
+        B: http_body::Body + Send,
+        B::Error: Into<BoxError>,
+    {
         let matched = match self.routes.find(parts.uri.path()) {
-            None => return Decision::Fallback(parts),
+            None => return Decision::Fallback(parts, body),
             Some(Err((route, rejection))) => {
                 metrics::request_refused(route, rejection.status());
                 return Decision::Respond(rejection_response(&rejection));
             }
             Some(Ok(matched)) => matched,
         };
-        if parts.method != Method::GET {
-            metrics::request_refused(&matched.route.pattern, StatusCode::METHOD_NOT_ALLOWED);
-            return Decision::Respond(method_not_allowed());
-        }
-        match self.open_stream(matched, parts, peer).await {
-            Ok(body) => Decision::Stream(body),
+        let Some(route) = matched.path.answering(&parts.method) else {
+            metrics::request_refused(&matched.path.pattern, StatusCode::METHOD_NOT_ALLOWED);
+            return Decision::Respond(method_not_allowed(matched.path.allow));
+        };
+        match self
+            .open_stream(route, matched.params, parts, peer, body)
+            .await
+        {
+            Ok(Opened::Stream(body)) => Decision::Stream(body),
+            Ok(Opened::Answer(response)) => Decision::Respond(response),
             Err(rejection) => Decision::Respond(rejection_response(&rejection)),
         }
     }
 
-    /// Runs the route's extractors and starts its handler, in the stream's
-    /// span; a refused request starts nothing.
-    async fn open_stream(
+    /// Runs the route's extractors, reads the body and starts the handler,
+    /// in the stream's span; a refused request starts nothing.
+    async fn open_stream<B>(
         &self,
-        matched: Matched<'_>,
+        route: &CompiledRoute,
+        params: Vec<(String, String)>,
         parts: Parts,
         peer: Option<SocketAddr>,
-    ) -> Result<StreamBody, Rejection> {
+        body: B,
+    ) -> Result<Opened, Rejection>
+    where
+        B: http_body::Body + Send,
+        B::Error: Into<BoxError>,
+    {
         let number = self.streams.fetch_add(1, Ordering::Relaxed) + 1;
-        let route = matched.route.pattern.clone();
         let span = tracing::info_span!(
             "sse_stream",
-            route = %matched.route.pattern,
+            route = %route.pattern,
+            method = %parts.method,
             path = parts.uri.path(),
             peer = ?peer,
             stream = number,
         );
         let opened = self
-            .start_stream(matched, parts, peer, number, span.clone())
+            .start_stream(route, params, parts, peer, body, number, span.clone())
             .instrument(span.clone())
             .await;
         let _entered = span.enter();
         match &opened {
-            Ok(_) => tracing::debug!("stream opened"),
+            Ok(Opened::Stream(_)) => tracing::debug!("stream opened"),
+            Ok(Opened::Answer(response)) => {
+                let status = response.status();
+                metrics::request_answered(&route.pattern, status);
+                tracing::info!(status = status.as_u16(), "stream answered");
+            }
             Err(rejection) => {
-                metrics::request_refused(&route, rejection.status());
+                metrics::request_refused(&route.pattern, rejection.status());
                 tracing::info!(
                     status = rejection.status().as_u16(),
                     reason = rejection.message(),
@@ -108,20 +136,30 @@ impl Inner {
         opened
     }
 
-    async fn start_stream(
+    #[allow(clippy::too_many_arguments)]
+    async fn start_stream<B>(
         &self,
-        matched: Matched<'_>,
+        route: &CompiledRoute,
+        params: Vec<(String, String)>,
         parts: Parts,
         peer: Option<SocketAddr>,
+        body: B,
         number: u64,
         span: tracing::Span,
-    ) -> Result<StreamBody, Rejection> {
-        let Matched { route, params } = matched;
+    ) -> Result<Opened, Rejection>
+    where
+        B: http_body::Body + Send,
+        B::Error: Into<BoxError>,
+    {
         if !last_event_id_is_readable(&parts.headers) {
             return Err(Rejection::bad_request(
                 "the Last-Event-ID header is not valid UTF-8",
             ));
         }
+        let version = parts.version;
+        // An `EventSource` waits for the head: a `GET` stream opens at once.
+        // Any other method's may be answered instead, until it begins.
+        let open = parts.method == Method::GET;
         let encoder = route
             .compression
             .negotiate(parts.headers.get(http::header::ACCEPT_ENCODING));
@@ -132,21 +170,73 @@ impl Inner {
             self.write_timeout,
             route.preamble.for_stream(number).as_ref(),
             StreamMetrics::new(&route.pattern),
+            open,
         );
-        let running = route.route.start(Session::new(outbox.clone())).await?;
-        outbox.metrics().opened();
+        let started = route.route.start(Session::new(outbox.clone())).await?;
+        // The body is read only once the head is accepted (so `100
+        // Continue` is sent only then), and whole before the handler starts.
+        let running = match started {
+            Started::Handler(running) => {
+                body::read(body, version, route.body).await?;
+                running
+            }
+            Started::Body(then) => {
+                let bytes = body::read(body, version, route.body).await?;
+                match then(bytes).await? {
+                    Started::Handler(running) => running,
+                    Started::Body(_) => {
+                        return Err(Rejection::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "this route asked for the request body twice",
+                        ))
+                    }
+                }
+            }
+        };
         self.shutdown.tasks.spawn(supervise(
             running,
             outbox.clone(),
             route.pattern.clone(),
             span,
             &self.shutdown,
-            self.handler_grace,
+            route.handler_grace,
         ));
-        let body = StreamBody::new(outbox, route.heartbeat.clone());
-        Ok(match route.compression {
+        // Made before waiting for the stream to open: if this request is
+        // dropped meanwhile (its client left), the body's drop tells the
+        // handler.
+        let body = StreamBody::new(outbox.clone(), route.heartbeat.clone());
+        if !open {
+            if let Some(answer) = opened(&outbox, route.heartbeat.as_ref()).await {
+                drop(body);
+                return Ok(Opened::Answer(answer_response(answer)));
+            }
+        }
+        outbox.metrics().opened();
+        Ok(Opened::Stream(match route.compression {
             Compression::Off => body,
             _ => body.compressed(encoder),
-        })
+        }))
+    }
+}
+
+/// How a request to a route was served.
+enum Opened {
+    Stream(StreamBody),
+    /// The handler answered instead of streaming.
+    Answer(Response<Body>),
+}
+
+/// Waits until the handler of a stream that is not yet open answers
+/// (`Some`) or begins the stream (`None`): its first event, its end, or a
+/// heartbeat period without either (an idle stream still gets its head
+/// while clients and proxies wait for it).
+async fn opened(outbox: &Outbox, heartbeat: Option<&Heartbeat>) -> Option<Answer> {
+    let decided = std::future::poll_fn(|cx| outbox.poll_opened(cx));
+    let Some(heartbeat) = heartbeat else {
+        return decided.await;
+    };
+    match tokio::time::timeout(heartbeat.period(), decided).await {
+        Ok(decided) => decided,
+        Err(_) => outbox.open_now(),
     }
 }

@@ -45,8 +45,9 @@
 //! `route_service` instead. `fallback_service(router)` serves every path no
 //! axum route takes.
 //!
-//! A request no route matches gets `404`; a method other than `GET` on a
-//! route's path `405` with `Allow: GET`. The client's address is the
+//! A request no route matches gets `404`; a method no route of its path
+//! answers `405`, with `Allow` listing those they do. A request body (of
+//! any body type `B`) is read under the route's limit and deadline. The client's address is the
 //! [`PeerAddr`] extension of the request, when something (the
 //! [`Server`](crate::Server), or a middleware of yours) put one there.
 //!
@@ -77,8 +78,9 @@ pub use body::Body;
 pub(crate) use body::{not_found, stream_headers, text_response};
 pub(crate) use dispatch::Decision;
 
-use self::routes::{Bound, Mount, RouteTable};
+use self::routes::{Bound, Defaults, Mount, RouteTable};
 use self::shutdown::Shutdown;
+use crate::body::BodyLimits;
 use crate::compression::Compression;
 use crate::error::ServeError;
 use crate::event::Event;
@@ -105,6 +107,22 @@ pub const DEFAULT_MAX_BUFFERED: usize = 64 * 1024;
 /// ```
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The largest request body a route reads unless it or its router says
+/// otherwise (as axum's): 2 MiB. See [`RouterBuilder::body_limit`].
+///
+/// ```
+/// assert_eq!(sse_runtime::router::DEFAULT_BODY_LIMIT, 2 * 1024 * 1024);
+/// ```
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// How long a route waits for a request body to arrive whole unless it or
+/// its router says otherwise: 30 s. See [`RouterBuilder::body_timeout`].
+///
+/// ```
+/// assert_eq!(sse_runtime::router::DEFAULT_BODY_TIMEOUT.as_secs(), 30);
+/// ```
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// An application's SSE routes as a tower `Service`: cheap to clone (clones
 /// share the routes, the state and the open streams). Made with
 /// [`Router::builder`]; see the [module docs](self) for mounting it.
@@ -125,7 +143,6 @@ pub(crate) struct Inner {
     pub(crate) routes: RouteTable,
     pub(crate) max_buffered: usize,
     pub(crate) write_timeout: Option<Duration>,
-    pub(crate) handler_grace: Duration,
     pub(crate) shutdown: Shutdown,
     /// Numbers the streams, for their spans.
     pub(crate) streams: std::sync::atomic::AtomicU64,
@@ -158,6 +175,8 @@ impl Router {
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             compression: Compression::Off,
             handler_grace: Duration::from_secs(5),
+            body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             state: Arc::new(()),
         }
     }
@@ -185,7 +204,13 @@ impl Router {
 pub type RouterFuture =
     Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send + 'static>>;
 
-impl<B> tower_service::Service<http::Request<B>> for Router {
+/// Serves requests with any body type `B` (axum's, hyper's, a layer's),
+/// read under the route's limit and deadline.
+impl<B> tower_service::Service<http::Request<B>> for Router
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<crate::BoxError>,
+{
     type Response = Response<Body>;
     type Error = Infallible;
     type Future = RouterFuture;
@@ -195,12 +220,11 @@ impl<B> tower_service::Service<http::Request<B>> for Router {
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        // A stream request has no body worth reading: it is dropped here.
-        let (parts, _body) = request.into_parts();
+        let (parts, body) = request.into_parts();
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
         let router = self.clone();
         Box::pin(async move {
-            let decision = router.inner.decide(parts, peer).await;
+            let decision = router.inner.decide(parts, peer, body).await;
             Ok(decision.into_response().unwrap_or_else(|_| not_found()))
         })
     }
@@ -237,6 +261,8 @@ pub struct RouterBuilder<S = ()> {
     write_timeout: Option<Duration>,
     handler_grace: Duration,
     compression: Compression,
+    body_limit: usize,
+    body_timeout: Option<Duration>,
     /// Shared by every route registered while it is the state (so it need
     /// not be `Clone`).
     state: Arc<S>,
@@ -332,6 +358,8 @@ impl<S> RouterBuilder<S> {
             write_timeout: self.write_timeout,
             handler_grace: self.handler_grace,
             compression: self.compression,
+            body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
             state: Arc::new(state),
         }
     }
@@ -466,6 +494,34 @@ impl<S> RouterBuilder<S> {
         self
     }
 
+    /// The largest request body a route reads when it does not set its own
+    /// (default [`DEFAULT_BODY_LIMIT`], 2 MiB); see
+    /// [`RouteOptions::body_limit`](crate::route::RouteOptions::body_limit).
+    ///
+    /// ```
+    /// let builder = sse_runtime::Router::builder().body_limit(512 * 1024);
+    /// # let _ = builder;
+    /// ```
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long a route waits for a request body to arrive whole when it
+    /// does not set its own (default [`DEFAULT_BODY_TIMEOUT`], 30 s): a
+    /// client still sending then is answered `408` and closed, and no
+    /// handler ran for it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::Router::builder().body_timeout(Duration::from_secs(10));
+    /// # let _ = builder;
+    /// ```
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = Some(timeout);
+        self
+    }
+
     /// The router; fails on the first invalid or conflicting path, or a
     /// retry that cannot be sent.
     ///
@@ -482,18 +538,22 @@ impl<S> RouterBuilder<S> {
                 .validate()
                 .map_err(ServeError::Retry)?;
         }
-        let routes = RouteTable::new(
-            self.mounts,
-            self.heartbeat.as_ref(),
-            self.retry,
-            self.retry_jitter,
-            self.compression,
-        )?;
+        let defaults = Defaults {
+            heartbeat: self.heartbeat.as_ref(),
+            retry: self.retry,
+            jitter: self.retry_jitter,
+            compression: self.compression,
+            body: BodyLimits {
+                max: self.body_limit,
+                timeout: self.body_timeout,
+            },
+            handler_grace: self.handler_grace,
+        };
+        let routes = RouteTable::new(self.mounts, &defaults)?;
         let inner = Inner {
             routes,
             max_buffered: self.max_buffered,
             write_timeout: self.write_timeout,
-            handler_grace: self.handler_grace,
             shutdown: Shutdown::default(),
             streams: std::sync::atomic::AtomicU64::new(0),
         };

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::body::BodyLimits;
 use crate::compression::Compression;
 use crate::error::{RouteError, ServeError};
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
+use crate::methods::Methods;
 use crate::route::{Rejection, Route, RouteOptions, StartFuture};
 use crate::session::Session;
 
@@ -51,6 +53,38 @@ pub(crate) struct CompiledRoute {
     /// The `retry:` line streams start with.
     pub(crate) preamble: Preamble,
     pub(crate) compression: Compression,
+    pub(crate) methods: Methods,
+    /// How much of a request body it reads, and for how long.
+    pub(crate) body: BodyLimits,
+    /// How long its handler runs on once its client is gone.
+    pub(crate) handler_grace: Duration,
+}
+
+/// What the router gives a route that says nothing of its own.
+pub(crate) struct Defaults<'a> {
+    pub(crate) heartbeat: Option<&'a Heartbeat>,
+    pub(crate) retry: Option<Duration>,
+    pub(crate) jitter: Option<Duration>,
+    pub(crate) compression: Compression,
+    pub(crate) body: BodyLimits,
+    pub(crate) handler_grace: Duration,
+}
+
+/// The routes of one path, each answering its own methods.
+pub(crate) struct PathRoutes {
+    pub(crate) pattern: Arc<str>,
+    routes: Vec<CompiledRoute>,
+    /// Every method some route of the path answers: what `405` lists.
+    pub(crate) allow: Methods,
+}
+
+impl PathRoutes {
+    /// The route that answers `method`, if any does.
+    pub(crate) fn answering(&self, method: &http::Method) -> Option<&CompiledRoute> {
+        self.routes
+            .iter()
+            .find(|route| route.methods.contains(method))
+    }
 }
 
 /// The `retry:` a route's streams start with: none, the same for every
@@ -91,30 +125,27 @@ fn spread(n: u64) -> u64 {
     KEYS.get_or_init(Default::default).hash_one(n)
 }
 
-/// What a path matched: the route and its percent-decoded parameters.
+/// What a path matched: its routes and its percent-decoded parameters.
 pub(crate) struct Matched<'a> {
-    pub(crate) route: &'a CompiledRoute,
+    pub(crate) path: &'a PathRoutes,
     pub(crate) params: Vec<(String, String)>,
 }
 
-/// Every route of a server, matched by path.
+/// Every route of a server, matched by path, then by method.
 pub(crate) struct RouteTable {
     router: matchit::Router<usize>,
-    routes: Vec<CompiledRoute>,
+    paths: Vec<PathRoutes>,
 }
 
 impl RouteTable {
     /// Compiles `mounts` with the router's defaults; the first invalid or
-    /// conflicting path is the error.
-    pub(crate) fn new(
-        mounts: Vec<Mount>,
-        heartbeat: Option<&Heartbeat>,
-        retry: Option<Duration>,
-        jitter: Option<Duration>,
-        compression: Compression,
-    ) -> Result<Self, ServeError> {
+    /// conflicting path, or two routes of one path that answer a method
+    /// both, is the error.
+    pub(crate) fn new(mounts: Vec<Mount>, defaults: &Defaults<'_>) -> Result<Self, ServeError> {
         let mut router = matchit::Router::new();
-        let mut routes = Vec::with_capacity(mounts.len());
+        let mut paths: Vec<PathRoutes> = Vec::new();
+        // Each path's place in `paths`, by its canonical form.
+        let mut slots = std::collections::HashMap::new();
         for Mount { path, route } in mounts {
             let invalid = |reason| ServeError::Route {
                 path: path.clone(),
@@ -123,63 +154,114 @@ impl RouteTable {
             if !path.starts_with('/') {
                 return Err(invalid(RouteError::NoLeadingSlash));
             }
-            router
-                .insert(canonical(&path), routes.len())
-                .map_err(|err| invalid(RouteError::from_insert(err)))?;
-            let options = route.options();
-            let heartbeat = options.heartbeat.unwrap_or_else(|| heartbeat.cloned());
-            let preamble = match (options.retry.or(retry), jitter) {
-                (None, _) => Preamble::None,
-                (Some(retry), jitter) => {
-                    // The longest it can be must be sendable.
-                    let longest = retry.saturating_add(jitter.unwrap_or_default());
-                    let fixed = Event::new()
-                        .retry(longest)
-                        .to_bytes()
-                        .map_err(|err| invalid(RouteError::Retry(err)))?;
-                    match jitter {
-                        Some(jitter) if !jitter.is_zero() => Preamble::Jittered {
-                            base: retry,
-                            spread_ms: jitter.as_millis() as u64,
-                        },
-                        _ => Preamble::Fixed(fixed),
-                    }
+            let compiled = compile(path.as_str().into(), route, defaults).map_err(invalid)?;
+            if compiled.methods.is_empty() {
+                return Err(invalid(RouteError::NoMethod));
+            }
+            let key = canonical(&path).into_owned();
+            let slot = match slots.get(&key) {
+                Some(&slot) => slot,
+                None => {
+                    router
+                        .insert(key.clone(), paths.len())
+                        .map_err(|err| invalid(RouteError::from_insert(err)))?;
+                    slots.insert(key, paths.len());
+                    paths.push(PathRoutes {
+                        pattern: compiled.pattern.clone(),
+                        routes: Vec::new(),
+                        allow: Methods::NONE,
+                    });
+                    paths.len() - 1
                 }
             };
-            routes.push(CompiledRoute {
-                pattern: path.into(),
-                route,
-                heartbeat,
-                preamble,
-                compression: options.compression.unwrap_or(compression),
-            });
+            let here = &mut paths[slot];
+            if here.allow.overlaps(compiled.methods) {
+                let taken = here
+                    .routes
+                    .iter()
+                    .find(|other| other.methods.overlaps(compiled.methods))
+                    .map_or(Methods::NONE, |other| other.methods);
+                return Err(invalid(RouteError::MethodTaken {
+                    methods: taken.to_string(),
+                }));
+            }
+            here.allow |= compiled.methods;
+            here.routes.push(compiled);
         }
-        Ok(Self { router, routes })
+        Ok(Self { router, paths })
     }
 
     /// Every route's path pattern, in registration order.
     pub(crate) fn patterns(&self) -> impl Iterator<Item = &str> {
-        self.routes.iter().map(|route| &*route.pattern)
+        self.paths
+            .iter()
+            .flat_map(|path| path.routes.iter().map(|route| &*route.pattern))
     }
 
-    /// The route `path` matches, with its decoded parameters; or that
-    /// route's pattern and why its parameters do not decode (a parameter
-    /// that is not UTF-8 once percent-decoded refuses the request).
+    /// The routes `path` matches, with its decoded parameters; or their
+    /// pattern and why the parameters do not decode (a parameter that is
+    /// not UTF-8 once percent-decoded refuses the request).
     #[allow(clippy::type_complexity)]
     pub(crate) fn find(&self, path: &str) -> Option<Result<Matched<'_>, (&Arc<str>, Rejection)>> {
         let path = canonical(path);
         let matched = self.router.at(&path).ok()?;
-        let route = &self.routes[*matched.value];
+        let routes = &self.paths[*matched.value];
         let params: Result<Vec<_>, _> = matched
             .params
             .iter()
             .map(|(name, value)| decode_param(name, value))
             .collect();
         Some(match params {
-            Ok(params) => Ok(Matched { route, params }),
-            Err(rejection) => Err((&route.pattern, rejection)),
+            Ok(params) => Ok(Matched {
+                path: routes,
+                params,
+            }),
+            Err(rejection) => Err((&routes.pattern, rejection)),
         })
     }
+}
+
+/// One route with the router's defaults where it says nothing.
+fn compile(
+    pattern: Arc<str>,
+    route: Box<dyn Endpoint>,
+    defaults: &Defaults<'_>,
+) -> Result<CompiledRoute, RouteError> {
+    let options = route.options();
+    let heartbeat = options
+        .heartbeat
+        .unwrap_or_else(|| defaults.heartbeat.cloned());
+    let preamble = match (options.retry.or(defaults.retry), defaults.jitter) {
+        (None, _) => Preamble::None,
+        (Some(retry), jitter) => {
+            // The longest it can be must be sendable.
+            let longest = retry.saturating_add(jitter.unwrap_or_default());
+            let fixed = Event::new()
+                .retry(longest)
+                .to_bytes()
+                .map_err(RouteError::Retry)?;
+            match jitter {
+                Some(jitter) if !jitter.is_zero() => Preamble::Jittered {
+                    base: retry,
+                    spread_ms: jitter.as_millis() as u64,
+                },
+                _ => Preamble::Fixed(fixed),
+            }
+        }
+    };
+    Ok(CompiledRoute {
+        pattern,
+        route,
+        heartbeat,
+        preamble,
+        compression: options.compression.unwrap_or(defaults.compression),
+        methods: options.methods,
+        body: BodyLimits {
+            max: options.body_limit.unwrap_or(defaults.body.max),
+            timeout: options.body_timeout.or(defaults.body.timeout),
+        },
+        handler_grace: options.handler_grace.unwrap_or(defaults.handler_grace),
+    })
 }
 
 /// The one form paths are matched in, the route's and the request's alike:

@@ -151,8 +151,12 @@ impl Future for Supervised {
                 EndReason::ShutdownDeadline
             }
         };
-        tracing::debug!(reason = reason.as_str(), "stream ended");
-        this.outbox.metrics().ended(reason.label());
+        // An answered request never opened a stream: the dispatch logged
+        // and counted its answer.
+        if reason != EndReason::Answered {
+            tracing::debug!(reason = reason.as_str(), "stream ended");
+            this.outbox.metrics().ended(reason.label());
+        }
         this.outbox.end();
         Poll::Ready(())
     }

@@ -3,7 +3,7 @@
 //!
 //! Every connection starts the same way: its first request head is read
 //! here, under one deadline (`header_read_timeout`, however the connection is
-//! then handed on). A plain HTTP/1.1 `GET` is decided at once
+//! then handed on). A plain HTTP/1.1 request (with its body, if any) is decided at once
 //! (the [router](crate::router)'s dispatch): a stream is served by the fast path; any
 //! other answer, or a request the fast path does not take, goes to hyper with
 //! the bytes already read put back in front and the decision already made, so
@@ -21,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
-use super::fast_path;
+use super::fast_path::{self, FastBody, Framing};
 use super::hyper_path::{Decided, Rewind};
 use super::listener::Listener;
 use super::proxy::read_proxy_header;
@@ -235,29 +235,42 @@ impl Running {
             () = self.shutdown().drain.cancelled() => return,
             () = self.shutdown().force.cancelled() => return,
         };
-        let Some(head) = head else {
+        let Some(mut head) = head else {
             return;
         };
         let timeout = self.config.write_timeout;
         let mut decided = None;
-        if let Some(request) = fast_path::parse(&head) {
+        let request = fast_path::parse(&head);
+        // Layers see a request body as hyper's: one the fast path reads is
+        // not for them (it borrows the connection).
+        let request = request.filter(|r| self.layered.is_none() || r.framing == Framing::None);
+        if let Some(request) = request {
             match &self.layered {
                 // Boxed: the decision (its extractors may await) is short,
                 // and a stream's connection should not carry its space for
                 // hours.
-                None => match Box::pin(self.decide_first(request.parts, conn)).await {
-                    None => return,
-                    Some(Decision::Stream(body)) => {
-                        drop(head);
-                        let head = fast_path::stream_head(&body);
-                        self.serve_stream(stream, head, body, held);
-                        return;
+                None => {
+                    // What follows the head: the body, and what came after
+                    // it, all kept so that hyper can be given the request
+                    // whole if it is not answered with a stream.
+                    let mut raw = head.split_off(request.head_len);
+                    let body =
+                        FastBody::new(&mut stream, &mut raw, request.framing, request.expect);
+                    match Box::pin(self.decide_first(request.parts, conn, body)).await {
+                        None => return,
+                        Some(Decision::Stream(body)) => {
+                            drop((head, raw));
+                            let head = fast_path::stream_head(&body);
+                            self.serve_stream(stream, head, body, held);
+                            return;
+                        }
+                        Some(Decision::Respond(response)) => {
+                            decided = Some(Decided::Respond(Box::new(response)));
+                        }
+                        Some(Decision::Fallback(..)) => decided = Some(Decided::Fallback),
                     }
-                    Some(Decision::Respond(response)) => {
-                        decided = Some(Decided::Respond(Box::new(response)));
-                    }
-                    Some(Decision::Fallback(_)) => decided = Some(Decided::Fallback),
-                },
+                    head.append(&mut raw);
+                }
                 // The layers see the request first; a stream they let through
                 // is still written here, with whatever headers they gave it.
                 Some(layered) => {
@@ -299,13 +312,22 @@ impl Running {
         });
     }
 
-    /// Decides a request the fast path read (its extractors may await);
-    /// `None` at the shutdown deadline.
-    async fn decide_first(&self, mut parts: http::request::Parts, conn: Conn) -> Option<Decision> {
+    /// Decides a request the fast path read, with its `body` (its
+    /// extractors may await); `None` at the shutdown deadline.
+    async fn decide_first<B>(
+        &self,
+        mut parts: http::request::Parts,
+        conn: Conn,
+        body: B,
+    ) -> Option<Decision<B>>
+    where
+        B: http_body::Body + Send,
+        B::Error: Into<crate::BoxError>,
+    {
         let client = self.client(&parts.headers, conn);
         client.mark(&mut parts.extensions);
         tokio::select! {
-            decision = self.router().decide(parts, client.peer) => Some(decision),
+            decision = self.router().decide(parts, client.peer, body) => Some(decision),
             () = self.shutdown().force.cancelled() => None,
         }
     }

@@ -3,12 +3,13 @@
 //! hyper keeps two 8 KiB buffers per HTTP/1 connection for as long as it
 //! lives: a read buffer kept after the request head and a write buffer. For a
 //! stream that idles for hours that is most of its memory. So the server
-//! reads the first request's head itself, and when it is a plain `GET` of an
-//! event-stream route it writes the response and the chunked stream itself,
-//! straight from the session's frames, with no buffer of its own. Anything
-//! else (other methods and routes, HTTP/1.0, HTTP/2, a request with a body or
-//! pipelined after the head, anything that does not parse) goes to hyper
-//! with the bytes already read put back in front.
+//! reads the first request's head itself (and its body, if it has one:
+//! `fast_body`), and when the router answers it with a stream it writes the
+//! response and the chunked stream itself, straight from the session's
+//! frames, with no buffer of its own. Anything else (other answers,
+//! HTTP/1.0, HTTP/2, upgrades, a bodiless request with more pipelined after
+//! it, anything that does not parse) goes to hyper with the bytes already
+//! read put back in front.
 //!
 //! Whether a head is complete is decided by parsing it (`httparse`, as hyper
 //! does), not by looking for a blank line: a head with bare LF line ends is
@@ -26,7 +27,9 @@ use http_body::Body;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
+pub(super) use super::fast_body::{FastBody, Framing};
 use super::write_timeout::WriteTimeout;
+use crate::methods::Methods;
 use crate::outbox::StreamBody;
 use crate::router::stream_headers;
 
@@ -88,45 +91,82 @@ fn head_ended(buf: &[u8]) -> bool {
     )
 }
 
-/// A request this path serves: its head, parsed.
+/// A request this path serves: its head, parsed, and how its body is
+/// delimited.
 pub(super) struct StreamRequest {
     pub(super) parts: http::request::Parts,
+    /// Where the head ends in the bytes read: what follows is the body (and
+    /// whatever the client sent after it).
+    pub(super) head_len: usize,
+    pub(super) framing: Framing,
+    /// The client sent `Expect: 100-continue`.
+    pub(super) expect: bool,
 }
 
-/// Parses `head` as an HTTP/1.1 `GET` without a body and with nothing after
-/// it; anything else is hyper's to answer.
+/// Parses `head` as an HTTP/1.1 request of a method a stream can be opened
+/// with, with no body and nothing after it, or a body of one
+/// `Content-Length` or chunked framing (and `Expect: 100-continue` at
+/// most); anything else is hyper's to answer.
 pub(super) fn parse(head: &[u8]) -> Option<StreamRequest> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(len) = request.parse(head).ok()? else {
         return None;
     };
-    if len != head.len() || request.version != Some(1) || request.method != Some("GET") {
+    let method = http::Method::from_bytes(request.method?.as_bytes()).ok()?;
+    if request.version != Some(1) || Methods::of(&method).is_none() {
         return None;
     }
     let mut builder = http::Request::builder()
-        .method(http::Method::GET)
+        .method(method)
         .uri(request.path?)
         .version(http::Version::HTTP_11);
-    let mut lengths = 0;
+    let mut length = None;
+    let mut chunked = false;
+    let mut expect = false;
     for header in request.headers.iter() {
-        let name = header.name;
-        // A body, an upgrade or an expectation needs hyper's handling.
-        let special = ["content-length", "transfer-encoding", "upgrade", "expect"];
-        if special.iter().any(|s| name.eq_ignore_ascii_case(s)) {
-            let empty_length =
-                name.eq_ignore_ascii_case("content-length") && header.value.trim_ascii() == b"0";
-            lengths += 1;
-            // A repeated `content-length` hyper checks and folds into one
-            // (found by the `fast_path` fuzz target).
-            if !empty_length || lengths > 1 {
+        let (name, value) = (header.name, header.value.trim_ascii());
+        if name.eq_ignore_ascii_case("content-length") {
+            // Digits alone, given once: a repeated or listed one (which
+            // hyper checks and folds: found by the `fast_path` fuzz
+            // target) is hyper's.
+            if length.is_some() || value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
                 return None;
             }
+            length = Some(std::str::from_utf8(value).ok()?.parse::<u64>().ok()?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            if chunked || !value.eq_ignore_ascii_case(b"chunked") {
+                return None;
+            }
+            chunked = true;
+        } else if name.eq_ignore_ascii_case("expect") {
+            if expect || !value.eq_ignore_ascii_case(b"100-continue") {
+                return None;
+            }
+            expect = true;
+        } else if name.eq_ignore_ascii_case("upgrade") {
+            return None;
         }
         builder = builder.header(name, header.value);
     }
+    let framing = match (length, chunked) {
+        // Both: a request smuggling attempt, or a confused proxy; hyper's.
+        (Some(_), true) => return None,
+        (Some(0) | None, false) => Framing::None,
+        (Some(n), false) => Framing::Length(n),
+        (None, true) => Framing::Chunked,
+    };
+    // A bodiless request with more bytes after it was pipelined: hyper's.
+    if framing == Framing::None && len != head.len() {
+        return None;
+    }
     let (parts, ()) = builder.body(()).ok()?.into_parts();
-    Some(StreamRequest { parts })
+    Some(StreamRequest {
+        parts,
+        head_len: len,
+        framing,
+        expect,
+    })
 }
 
 /// A stream's response head: `status`, `headers`, then always
@@ -545,21 +585,45 @@ mod tests {
         }
     }
 
-    /// A `content-length: 0` is served here; anything hyper must check or
-    /// fold (found by the `fast_path` fuzz target: a repeated one, which
-    /// hyper folds into one header) is hyper's.
+    /// A body of one framing is read here; anything hyper must check or
+    /// fold (found by the `fast_path` fuzz target: a repeated
+    /// `content-length`, which hyper folds into one header) is hyper's.
     #[test]
-    fn only_a_single_zero_content_length_takes_the_fast_path() {
-        let head = |lengths: &str| format!("GET / HTTP/1.1\r\nhost: a\r\n{lengths}\r\n");
-        assert!(parse(head("content-length: 0\r\n").as_bytes()).is_some());
+    fn bodies_of_one_framing_take_the_fast_path() {
+        let head = |extra: &str| format!("POST / HTTP/1.1\r\nhost: a\r\n{extra}\r\n");
+        let framing = |extra: &str| parse(head(extra).as_bytes()).map(|r| (r.framing, r.expect));
+        assert_eq!(
+            framing("content-length: 0\r\n"),
+            Some((Framing::None, false))
+        );
+        assert_eq!(
+            framing("content-length: 12\r\n"),
+            Some((Framing::Length(12), false))
+        );
+        assert_eq!(
+            framing("transfer-encoding: Chunked\r\n"),
+            Some((Framing::Chunked, false))
+        );
+        assert_eq!(
+            framing("content-length: 3\r\nexpect: 100-continue\r\n"),
+            Some((Framing::Length(3), true))
+        );
         for declined in [
             "content-length: 0\r\ncontent-length: 0\r\n",
-            "content-length: 1\r\n",
             "content-length: 0, 0\r\n",
-            "transfer-encoding: chunked\r\n",
+            "content-length: +1\r\n",
+            "content-length: 99999999999999999999999\r\n",
+            "content-length: 3\r\ntransfer-encoding: chunked\r\n",
+            "transfer-encoding: gzip, chunked\r\n",
+            "transfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n",
+            "expect: 200-ok\r\n",
         ] {
-            assert!(parse(head(declined).as_bytes()).is_none(), "{declined}");
+            assert!(framing(declined).is_none(), "{declined}");
         }
+        // What follows a body is not part of the head.
+        let sent = b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n";
+        let request = parse(sent).unwrap();
+        assert_eq!(&sent[request.head_len..request.head_len + 2], b"hi");
     }
 
     #[test]
@@ -592,12 +656,11 @@ mod tests {
     #[test]
     fn everything_else_goes_to_hyper() {
         for head in [
-            &b"POST /e HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            &b"HEAD /e HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"OPTIONS /e HTTP/1.1\r\nHost: a\r\n\r\n",
             b"GET /e HTTP/1.0\r\n\r\n",
-            b"GET /e HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
-            b"GET /e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST /e HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc",
             b"GET /e HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
-            b"GET /e HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
             b"GET /e HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\n\r\n",
             b"GET /e HTTP/1.1\r\nHost: a\r\n",
             b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",

@@ -118,7 +118,7 @@ impl Running {
             (Some(Decided::Respond(response)), _) => return *response,
             (Some(Decided::Fallback), _) => {
                 let (parts, body) = request.into_parts();
-                self.dispatch.answer(Decision::Fallback(parts), body)
+                self.dispatch.answer(Decision::Fallback(parts, body))
             }
             (None, Some(layered)) => layered.clone().call(request),
             (None, None) => self.dispatch.respond(request),

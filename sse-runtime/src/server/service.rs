@@ -16,6 +16,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tower::util::BoxCloneSyncService;
 
@@ -31,7 +33,9 @@ pub type HttpService = BoxCloneSyncService<http::Request<RequestBody>, Response<
 
 /// The body of a request as the server's layers and fallback see it: what
 /// the client sent, or nothing for a request the HTTP/1.1 fast path read
-/// (a `GET` without a body).
+/// (a request without a body). A layer that changes the body type (request
+/// decompression) gives the routes one of these again with
+/// [`RequestBody::new`]:
 ///
 /// ```
 /// use http_body_util::BodyExt;
@@ -42,36 +46,81 @@ pub type HttpService = BoxCloneSyncService<http::Request<RequestBody>, Response<
 /// # let _ = sse_runtime::Server::new().fallback(page);
 /// ```
 #[derive(Debug, Default)]
-pub struct RequestBody(Option<Incoming>);
+pub struct RequestBody(Kind);
+
+#[derive(Default)]
+enum Kind {
+    #[default]
+    Empty,
+    Incoming(Incoming),
+    /// Another body, boxed: what a layer made of the client's.
+    Boxed(UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Empty => "Empty",
+            Kind::Incoming(_) => "Incoming",
+            Kind::Boxed(_) => "Boxed",
+        })
+    }
+}
+
+impl RequestBody {
+    /// Any body, as the routes and the fallback take one: what a layer
+    /// that changes the body type (tower-http's `RequestDecompressionLayer`)
+    /// maps its body back with.
+    ///
+    /// ```
+    /// let body = sse_runtime::server::RequestBody::new(http_body_util::Full::new(bytes::Bytes::from("hi")));
+    /// # drop(body);
+    /// ```
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self(Kind::Boxed(
+            http_body_util::BodyExt::map_err(body, Into::into).boxed_unsync(),
+        ))
+    }
+}
 
 impl From<Incoming> for RequestBody {
     fn from(body: Incoming) -> Self {
-        Self(Some(body))
+        Self(Kind::Incoming(body))
     }
 }
 
 impl http_body::Body for RequestBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
         match &mut self.0 {
-            Some(body) => Pin::new(body).poll_frame(cx),
-            None => Poll::Ready(None),
+            Kind::Empty => Poll::Ready(None),
+            Kind::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            Kind::Boxed(body) => Pin::new(body).poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.as_ref().is_none_or(http_body::Body::is_end_stream)
+        match &self.0 {
+            Kind::Empty => true,
+            Kind::Incoming(body) => body.is_end_stream(),
+            Kind::Boxed(body) => body.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         match &self.0 {
-            Some(body) => body.size_hint(),
-            None => http_body::SizeHint::with_exact(0),
+            Kind::Empty => http_body::SizeHint::with_exact(0),
+            Kind::Incoming(body) => body.size_hint(),
+            Kind::Boxed(body) => body.size_hint(),
         }
     }
 }
@@ -96,16 +145,16 @@ impl Dispatch {
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
         let dispatch = self.clone();
         Box::pin(async move {
-            let decision = dispatch.router.inner().decide(parts, peer).await;
-            dispatch.answer(decision, body).await
+            let decision = dispatch.router.inner().decide(parts, peer, body).await;
+            dispatch.answer(decision).await
         })
     }
 
     /// Answers a request already decided.
-    pub(super) fn answer(&self, decision: Decision, body: RequestBody) -> BoxFuture {
+    pub(super) fn answer(&self, decision: Decision<RequestBody>) -> BoxFuture {
         let response = match (decision.into_response(), &self.fallback) {
             (Ok(response), _) => response,
-            (Err(parts), Some(fallback)) => {
+            (Err((parts, body)), Some(fallback)) => {
                 let answered = fallback(http::Request::from_parts(parts, body));
                 return Box::pin(async move { Ok(answered.await) });
             }

@@ -1,0 +1,10 @@
+use sse_runtime::{sse, Server};
+
+#[sse("/events", method = "FETCH")]
+async fn events(session: EventsSession) {
+    let _ = session;
+}
+
+fn main() {
+    let _ = Server::new().route(events);
+}
