@@ -271,7 +271,7 @@ mod tests {
 
     use super::*;
 
-    /// Decodes `sent` as a body of `framing`; what it decoded, or the error,
+    /// Decodes `sent` as a body of `framing`: what it decoded, or the error,
     /// and what was left after it.
     fn decode(sent: &[u8], framing: Framing) -> (Result<Vec<u8>, String>, Vec<u8>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -284,33 +284,21 @@ mod tests {
                 .unwrap();
             drop(client);
             let mut raw = Vec::new();
-            let body = FastBody::new(&mut server, &mut raw, framing, false);
-            let result = match body.collect().await {
-                Ok(collected) => Ok(collected.to_bytes().to_vec()),
-                Err(err) => Err(err.to_string()),
-            };
-            (result, raw)
+            let mut body = FastBody::new(&mut server, &mut raw, framing, false);
+            let mut decoded = Vec::new();
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(frame) => decoded.extend_from_slice(&frame.into_data().unwrap()),
+                    Err(err) => return (Err(err.to_string()), Vec::new()),
+                }
+            }
+            let at = body.at;
+            (Ok(decoded), raw[at..].to_vec())
         })
     }
 
     fn consumed_rest(sent: &[u8], framing: Framing) -> Vec<u8> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (mut client, mut server) = tokio::io::duplex(64 * 1024);
-            tokio::io::AsyncWriteExt::write_all(&mut client, sent)
-                .await
-                .unwrap();
-            drop(client);
-            let mut raw = Vec::new();
-            let mut body = FastBody::new(&mut server, &mut raw, framing, false);
-            while let Some(frame) = body.frame().await {
-                frame.unwrap();
-            }
-            let at = body.at;
-            raw[at..].to_vec()
-        })
+        decode(sent, framing).1
     }
 
     #[test]
