@@ -339,21 +339,20 @@ impl Outbox {
     /// body writes what is buffered and ends, and sends still waiting for
     /// room fail now instead of when the body next takes the buffer.
     fn end_because(&self, reason: EndReason) {
-        let (body, sends) = {
+        let (body, opening, sends) = {
             let mut state = self.lock();
             state.ended = true;
             state.end_reason.get_or_insert(reason);
-            let body = state
-                .body_waker
-                .take()
-                .into_iter()
-                .chain(state.open_waker.take());
             (
-                body.collect::<Vec<_>>(),
+                state.body_waker.take(),
+                state.open_waker.take(),
                 std::mem::take(&mut state.send_wakers),
             )
         };
-        body.into_iter().chain(sends).for_each(Waker::wake);
+        body.into_iter()
+            .chain(opening)
+            .chain(sends)
+            .for_each(Waker::wake);
         self.closed.cancel();
     }
 
@@ -387,7 +386,8 @@ impl Outbox {
             state.feed = Some(feed);
             (state.body_waker.take(), state.open_waker.take())
         };
-        waker.0.into_iter().chain(waker.1).for_each(Waker::wake);
+        let (body, opening) = waker;
+        body.into_iter().chain(opening).for_each(Waker::wake);
     }
 
     /// Ready once the response body is gone: the connection is done with

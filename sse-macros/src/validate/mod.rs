@@ -405,55 +405,55 @@ fn retry(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
 
 /// `"512KiB"`, `"4MiB"`, `"1GiB"`, `"100kB"`, `"2MB"` or `"4096B"` in bytes.
 fn byte_size(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
-    let text = lit.value();
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = text.split_at(digits);
-    let factor: Option<u64> = match unit {
-        "B" => Some(1),
-        "KiB" => Some(1 << 10),
-        "MiB" => Some(1 << 20),
-        "GiB" => Some(1 << 30),
-        "kB" | "KB" => Some(1_000),
-        "MB" => Some(1_000_000),
-        "GB" => Some(1_000_000_000),
-        _ => None,
-    };
-    let bytes = factor.and_then(|f| number.parse::<u64>().ok()?.checked_mul(f));
-    if bytes.is_none() {
-        errors.push(syn::Error::new(
-            lit.span(),
-            format!(
-                "cannot read \"{text}\" as a size: write a whole number and a unit, `B`, `KiB`, \
-                 `MiB`, `GiB` (or `kB`, `MB`, `GB`), such as \"4MiB\""
-            ),
-        ));
-    }
-    bytes
+    const UNITS: &[(&str, u64)] = &[
+        ("B", 1),
+        ("KiB", 1 << 10),
+        ("MiB", 1 << 20),
+        ("GiB", 1 << 30),
+        ("kB", 1_000),
+        ("KB", 1_000),
+        ("MB", 1_000_000),
+        ("GB", 1_000_000_000),
+    ];
+    quantity(lit, UNITS, errors, |text| {
+        format!(
+            "cannot read \"{text}\" as a size: write a whole number and a unit, `B`, `KiB`, \
+             `MiB`, `GiB` (or `kB`, `MB`, `GB`), such as \"4MiB\""
+        )
+    })
 }
 
 /// `"250ms"`, `"10s"`, `"5m"` or `"1h"` in milliseconds.
 fn duration_ms(lit: &LitStr, errors: &mut Errors) -> Option<u64> {
+    const UNITS: &[(&str, u64)] = &[("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+    quantity(lit, UNITS, errors, |text| {
+        format!(
+            "cannot read \"{text}\" as a duration: write a whole number and a unit, `ms`, `s`, \
+             `m` or `h`, such as \"10s\""
+        )
+    })
+}
+
+/// A whole number followed by one of `units`, in the smallest unit; an
+/// error (`message` of the text) when it is not one, or overflows.
+fn quantity(
+    lit: &LitStr,
+    units: &[(&str, u64)],
+    errors: &mut Errors,
+    message: impl FnOnce(&str) -> String,
+) -> Option<u64> {
     let text = lit.value();
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = text.split_at(digits);
-    let factor = match unit {
-        "ms" => Some(1),
-        "s" => Some(1_000),
-        "m" => Some(60_000),
-        "h" => Some(3_600_000),
-        _ => None,
-    };
-    let ms = factor.and_then(|f| number.parse::<u64>().ok()?.checked_mul(f));
-    if ms.is_none() {
-        errors.push(syn::Error::new(
-            lit.span(),
-            format!(
-                "cannot read \"{text}\" as a duration: write a whole number and a unit, `ms`, `s`, \
-                 `m` or `h`, such as \"10s\""
-            ),
-        ));
+    let factor = units
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|&(_, f)| f);
+    let value = factor.and_then(|f| number.parse::<u64>().ok()?.checked_mul(f));
+    if value.is_none() {
+        errors.push(syn::Error::new(lit.span(), message(&text)));
     }
-    ms
+    value
 }
 
 #[cfg(test)]
