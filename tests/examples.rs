@@ -9,6 +9,20 @@ use sse_runtime::client::EventSource;
 use support::example::Example;
 use support::http::{get, open, post_json, request, text};
 
+#[test]
+fn every_example_queues_a_reconnect_storm_before_it_accepts() {
+    let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(u32::MAX);
+    let want = sse_runtime::server::DEFAULT_BACKLOG.min(cap);
+    for name in ["events", "serialization", "completions", "chat"] {
+        let example = Example::start(name);
+        assert_eq!(example.listen_queue(), want, "{name}");
+        example.interrupt();
+    }
+}
+
 #[tokio::test]
 async fn events_sends_six_demo_events_one_second_apart_then_closes() {
     let example = Example::start("events");

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use sse_runtime::server::{bind, DEFAULT_BACKLOG};
 use tokio::net::TcpListener;
 
 /// Binds `127.0.0.1` on the port given as the first argument, or in `PORT`,
@@ -14,7 +15,7 @@ pub async fn listen() -> std::io::Result<(TcpListener, SocketAddr)> {
         .map_err(|err| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("bad port: {err}"))
         })?;
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = bind(("127.0.0.1", port), DEFAULT_BACKLOG).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }

@@ -67,6 +67,20 @@ impl Example {
         }
     }
 
+    /// How many connections its listening socket queues before it accepts
+    /// them (its backlog, as `ss` reports it: iproute2 must be installed).
+    pub fn listen_queue(&self) -> u32 {
+        let out = Command::new("ss")
+            .args(["-ltnH", &format!("sport = :{}", self.addr.port())])
+            .output()
+            .expect("`ss` (iproute2) runs");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let queue = text.split_whitespace().nth(2);
+        queue
+            .and_then(|queue| queue.parse().ok())
+            .unwrap_or_else(|| panic!("no listening socket in {text:?}"))
+    }
+
     /// Sends Ctrl-C (SIGINT) and expects a clean exit soon after.
     pub fn interrupt(mut self) {
         let status = Command::new("kill")

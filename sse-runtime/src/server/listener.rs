@@ -45,8 +45,22 @@ pub trait Listener: Send + 'static {
 pub const DEFAULT_BACKLOG: u32 = 4096;
 
 /// Binds a TCP listener on the first of `addr`'s addresses that binds, with
-/// a queue of `backlog` waiting connections.
-pub(super) async fn bind(
+/// a queue of `backlog` waiting connections (the kernel caps it at
+/// `net.core.somaxconn`): what [`Server::serve`](super::Server::serve)
+/// binds, for a program that needs the listener (its port, say) before it
+/// serves on it with [`Server::serve_on`](super::Server::serve_on). tokio's
+/// own `TcpListener::bind` queues far fewer (128 on Linux).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use sse_runtime::server::{bind, DEFAULT_BACKLOG};
+/// let listener = bind("127.0.0.1:0", DEFAULT_BACKLOG).await?;
+/// println!("listening on {}", listener.local_addr()?);
+/// sse_runtime::Server::new().serve_on(listener).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn bind(
     addr: impl tokio::net::ToSocketAddrs,
     backlog: u32,
 ) -> io::Result<tokio::net::TcpListener> {

@@ -71,7 +71,7 @@ use tokio::sync::Semaphore;
 
 pub use signal::shutdown_signal;
 
-pub use self::listener::{Listener, DEFAULT_BACKLOG};
+pub use self::listener::{bind, Listener, DEFAULT_BACKLOG};
 pub use self::service::{HttpService, RequestBody};
 
 use self::service::{Dispatch, Normalize, Wrap};
