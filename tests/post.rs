@@ -84,8 +84,26 @@ async fn feed_post(session: FeedPostSession, body: Bytes) -> Result<(), sse_runt
     session.send(format!("posted {} bytes", body.len())).await
 }
 
+#[derive(serde::Deserialize)]
+struct Page {
+    n: u32,
+}
+
+/// Counts its handler's starts: a `HEAD` must start none.
+#[sse("/counted", compression = "gzip")]
+async fn counted(
+    session: CountedSession,
+    page: sse_runtime::extract::Query<Page>,
+) -> Result<(), sse_runtime::Error> {
+    COUNTED_STARTS.fetch_add(1, Ordering::SeqCst);
+    session.send(page.0.n).await
+}
+
+static COUNTED_STARTS: AtomicU64 = AtomicU64::new(0);
+
 fn server() -> Server {
     Server::new()
+        .route(counted)
         .route(complete)
         .route(echo)
         .route(search)
@@ -296,7 +314,7 @@ async fn a_method_no_route_of_the_path_answers_is_405_listing_those_they_do() {
     for via in every_path() {
         let addr = server_for(&servers, via);
         for (method, path, allow) in [
-            (Method::PUT, "/feed", "GET, POST"),
+            (Method::PUT, "/feed", "GET, HEAD, POST"),
             (Method::GET, "/complete", "POST"),
             (Method::DELETE, "/echo", "POST, PUT"),
         ] {
@@ -648,6 +666,99 @@ async fn a_handler_stops_within_100_ms_of_its_client_leaving_on_every_path() {
             "{via:?}: stopped {stopped_after:?} after the client left"
         );
     }
+}
+
+/// What a `HEAD` of `path` gets on `via`: its status and headers, checking
+/// that no body came and that the connection carries the next request.
+async fn head_of(via: Via, addr: SocketAddr, path: &str) -> (StatusCode, http::HeaderMap) {
+    let mut client = Client::connect(via, addr).await;
+    let mut head = with_body(Method::HEAD, addr, path, "", "");
+    head.headers_mut()
+        .insert("accept-encoding", "gzip".parse().unwrap());
+    let (status, headers, body) = text(client.send(head).await).await;
+    assert_eq!(body, "", "{via:?} HEAD {path}");
+    let next = client
+        .send(with_body(Method::GET, addr, "/feed", "", ""))
+        .await;
+    assert_eq!(
+        EventStream::new(next).rest().await,
+        "data: got\n\n",
+        "{via:?}"
+    );
+    (status, headers)
+}
+
+#[tokio::test]
+async fn head_gets_a_streams_head_without_starting_its_handler_on_every_path() {
+    let servers = servers().await;
+    let before = COUNTED_STARTS.load(Ordering::SeqCst);
+    for via in every_path() {
+        let addr = server_for(&servers, via);
+        let (status, headers) = head_of(via, addr, "/counted?n=1").await;
+        assert_eq!(status, StatusCode::OK, "{via:?}");
+        assert_eq!(headers["content-type"], "text/event-stream", "{via:?}");
+        assert_eq!(headers["cache-control"], "no-store", "{via:?}");
+        assert_eq!(headers["content-encoding"], "gzip", "{via:?}");
+        assert!(
+            !headers.contains_key("content-length"),
+            "{via:?}: {headers:?}"
+        );
+        // The route's extractors still judge the request, as for `GET`.
+        let (status, _) = head_of(via, addr, "/counted?n=x").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{via:?}");
+        // A path only `POST` opens has no `GET`, so no `HEAD`.
+        let (status, headers) = head_of(via, addr, "/complete").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{via:?}");
+        assert_eq!(headers["allow"], "POST", "{via:?}");
+    }
+    assert_eq!(COUNTED_STARTS.load(Ordering::SeqCst), before);
+
+    // On the wire, HTTP/1.1: the head, then at once the next response.
+    let addr = servers[0].addr;
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        b"HEAD /counted?n=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /feed HTTP/1.1\r\nHost: a\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut wire = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        while !String::from_utf8_lossy(&wire).contains("data: got") {
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&wire));
+            wire.extend_from_slice(&buf[..n]);
+        }
+    });
+    read.await.expect("both answers");
+    let wire = String::from_utf8_lossy(&wire);
+    let (first, rest) = wire.split_once("\r\n\r\n").unwrap();
+    assert!(first.starts_with("HTTP/1.1 200 OK"), "{first}");
+    // No length: a stream has none (RFC 9110 lets a `HEAD` leave out the
+    // framing a `GET` would have had).
+    assert!(!first.contains("content-length"), "{first}");
+    assert!(
+        rest.starts_with("HTTP/1.1 200 OK"),
+        "a body after HEAD's head: {rest:?}"
+    );
+    assert_eq!(COUNTED_STARTS.load(Ordering::SeqCst), before);
+}
+
+#[tokio::test]
+async fn mounted_in_axum_head_gets_a_streams_head_without_starting_its_handler() {
+    let sse = Router::builder().route(counted).build().unwrap();
+    let app = axum::Router::new().route_service("/counted", sse);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let before = COUNTED_STARTS.load(Ordering::SeqCst);
+    let mut client = Client::connect(Via::KeepAlive, addr).await;
+    let head = with_body(Method::HEAD, addr, "/counted?n=1", "", "");
+    let (status, headers, body) = text(client.send(head).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(body, "");
+    assert_eq!(COUNTED_STARTS.load(Ordering::SeqCst), before);
 }
 
 #[tokio::test]

@@ -100,7 +100,7 @@ async fn as_the_fallback_it_answers_404_and_405_itself() {
         .unwrap();
     let (status, headers, _) = text(request(addr, post).await).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(headers["allow"], "GET");
+    assert_eq!(headers["allow"], "GET, HEAD");
 }
 
 #[tokio::test]

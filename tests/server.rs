@@ -292,7 +292,7 @@ async fn not_found_method_not_allowed_and_bad_requests() {
         .unwrap();
     let (status, headers, body) = text(request(addr, post).await).await;
     assert_eq!(status, 405);
-    assert_eq!(headers["allow"], "GET");
+    assert_eq!(headers["allow"], "GET, HEAD");
     assert_eq!(body, "this event stream is opened with GET\n");
 
     let (status, _, body) = text(request(addr, get(addr, "/events/%FF", &[])).await).await;

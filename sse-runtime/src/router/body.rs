@@ -83,17 +83,28 @@ pub(crate) fn not_found() -> Response<Body> {
 }
 
 /// `405` for a route's path asked with a method none of its routes
-/// answers: `Allow` lists those they do.
+/// answers: `Allow` lists those they do, and `HEAD` with `GET`.
 pub(crate) fn method_not_allowed(allow: Methods) -> Response<Body> {
     let listed = allow.to_string();
     let mut response = text_response(
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("this event stream is opened with {listed}"),
     );
-    if let Ok(value) = HeaderValue::from_str(&listed) {
+    let allowed = match allow.contains(&http::Method::GET) {
+        true => listed.replacen("GET", "GET, HEAD", 1),
+        false => listed,
+    };
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
         response.headers_mut().insert(ALLOW, value);
     }
     response
+}
+
+/// `response` as the answer to a `HEAD`: its head alone. HTTP/1.1 writes no
+/// body for a `HEAD` whatever the response holds, but HTTP/2 would send it
+/// (and a client resets the stream), so every `HEAD` answer is emptied here.
+pub(crate) fn head_only<B>(response: Response<B>) -> Response<Body> {
+    response.map(|_| Body::default())
 }
 
 /// What a handler answered instead of a stream, as it made it.

@@ -13,7 +13,9 @@ use tracing::Instrument as _;
 
 #[cfg(doc)]
 use super::body::not_found;
-use super::body::{answer_response, method_not_allowed, rejection_response, stream_response, Body};
+use super::body::{
+    answer_response, head_only, method_not_allowed, rejection_response, stream_response, Body,
+};
 use super::routes::CompiledRoute;
 use super::supervise::supervise;
 use super::Inner;
@@ -40,6 +42,14 @@ pub(crate) enum Decision<B> {
 }
 
 impl<B> Decision<B> {
+    /// Answers with `response`; its head alone for a `HEAD` (`head`).
+    fn respond(response: Response<Body>, head: bool) -> Self {
+        Decision::Respond(match head {
+            true => head_only(response),
+            false => response,
+        })
+    }
+
     /// The response to write, unless no route matched: then the request's
     /// parts and body come back, for a fallback (or [`not_found`]).
     // The `Err` hands the request on, moved once; boxing it would allocate
@@ -71,26 +81,38 @@ impl Inner {
             None => return Decision::Fallback(parts, body),
             Some(Err((route, rejection))) => {
                 metrics::request_refused(route, rejection.status());
-                return Decision::Respond(rejection_response(&rejection));
+                let head = parts.method == Method::HEAD;
+                return Decision::respond(rejection_response(&rejection), head);
             }
             Some(Ok(matched)) => matched,
         };
-        let Some(route) = matched.path.answering(&parts.method) else {
+        // `HEAD` is answered wherever `GET` is (RFC 9110 §9.3.2): the
+        // stream's head, with no handler started.
+        let head_only = parts.method == Method::HEAD;
+        let method = match head_only {
+            true => &Method::GET,
+            false => &parts.method,
+        };
+        let Some(route) = matched.path.answering(method) else {
             metrics::request_refused(&matched.path.pattern, StatusCode::METHOD_NOT_ALLOWED);
-            return Decision::Respond(method_not_allowed(matched.path.allow));
+            return Decision::respond(method_not_allowed(matched.path.allow), head_only);
         };
         match self
-            .open_stream(route, matched.params, parts, peer, body)
+            .open_stream(route, matched.params, parts, peer, body, head_only)
             .await
         {
             Ok(Opened::Stream(body)) => Decision::Stream(body),
-            Ok(Opened::Answer(response)) => Decision::Respond(response),
-            Err(rejection) => Decision::Respond(rejection_response(&rejection)),
+            Ok(Opened::Answer(response) | Opened::Head(response)) => {
+                Decision::respond(response, head_only)
+            }
+            Err(rejection) => Decision::respond(rejection_response(&rejection), head_only),
         }
     }
 
     /// Runs the route's extractors, reads the body and starts the handler,
-    /// in the stream's span; a refused request starts nothing.
+    /// in the stream's span; a refused request starts nothing, nor does a
+    /// `HEAD` (`head_only`), which gets the stream's head once its
+    /// extractors accept it.
     async fn open_stream<B>(
         &self,
         route: &CompiledRoute,
@@ -98,6 +120,7 @@ impl Inner {
         parts: Parts,
         peer: Option<SocketAddr>,
         body: B,
+        head_only: bool,
     ) -> Result<Opened, Rejection>
     where
         B: http_body::Body + Send,
@@ -113,12 +136,22 @@ impl Inner {
             stream = number,
         );
         let opened = self
-            .start_stream(route, params, parts, peer, body, number, span.clone())
+            .start_stream(
+                route,
+                params,
+                parts,
+                peer,
+                body,
+                head_only,
+                number,
+                span.clone(),
+            )
             .instrument(span.clone())
             .await;
         let _entered = span.enter();
         match &opened {
             Ok(Opened::Stream(_)) => tracing::debug!("stream opened"),
+            Ok(Opened::Head(_)) => tracing::debug!("stream's head sent (HEAD)"),
             Ok(Opened::Answer(response)) => {
                 let status = response.status();
                 metrics::request_answered(&route.pattern, status);
@@ -144,6 +177,7 @@ impl Inner {
         parts: Parts,
         peer: Option<SocketAddr>,
         body: B,
+        head_only: bool,
         number: u64,
         span: tracing::Span,
     ) -> Result<Opened, Rejection>
@@ -173,6 +207,19 @@ impl Inner {
             open,
         );
         let started = route.route.start(Session::new(outbox.clone())).await?;
+        if head_only {
+            // The handler (made, never polled) is dropped unstarted; the
+            // headers are the stream's, and the body is none at all (an
+            // HTTP/2 `HEAD` answer may not carry even a compressor's trailer).
+            drop(started);
+            outbox.end();
+            let body = StreamBody::new(outbox, None);
+            let response = stream_response(match route.compression {
+                Compression::Off => body,
+                _ => body.compressed(encoder),
+            });
+            return Ok(Opened::Head(response));
+        }
         // The body is read only once the head is accepted (so `100
         // Continue` is sent only then), and whole before the handler starts.
         let running = match started {
@@ -222,6 +269,8 @@ impl Inner {
 /// How a request to a route was served.
 enum Opened {
     Stream(StreamBody),
+    /// A `HEAD`: the stream's response head, with no body.
+    Head(Response<Body>),
     /// The handler answered instead of streaming.
     Answer(Response<Body>),
 }

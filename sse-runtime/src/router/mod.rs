@@ -75,7 +75,7 @@ use std::time::Duration;
 use http::Response;
 
 pub use body::Body;
-pub(crate) use body::{not_found, stream_headers, text_response};
+pub(crate) use body::{head_only, not_found, stream_headers, text_response};
 pub(crate) use dispatch::Decision;
 
 use self::routes::{Bound, Defaults, Mount, RouteTable};

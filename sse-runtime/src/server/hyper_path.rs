@@ -24,7 +24,7 @@ use super::Running;
 use crate::request::PeerAddr;
 use tower_service::Service as _;
 
-use crate::router::{Body, Decision};
+use crate::router::{head_only, Body, Decision};
 
 /// What the fast path already decided for the connection's first request,
 /// so that hyper answers it without matching or extracting again.
@@ -108,6 +108,7 @@ impl Running {
         conn: Conn,
         decided: Option<Decided>,
     ) -> Response<Body> {
+        let head = request.method() == http::Method::HEAD;
         let mut request = request.map(RequestBody::from);
         let client = self.client(request.headers(), conn);
         client.mark(request.extensions_mut());
@@ -123,9 +124,14 @@ impl Running {
             (None, Some(layered)) => layered.clone().call(request),
             (None, None) => self.dispatch.respond(request),
         };
-        match answered.await {
+        let response = match answered.await {
             Ok(response) => response,
             Err(never) => match never {},
+        };
+        // The fallback's and the layers' answers to a `HEAD` too.
+        match head {
+            true => head_only(response),
+            false => response,
         }
     }
 }
