@@ -324,6 +324,60 @@ async fn a_stalled_subscriber_is_closed_and_slows_no_one() {
     server.stop().await;
 }
 
+/// A reader that keeps up but falls behind the history because the server
+/// did not get to it (here: a burst published with no await point between
+/// the events, so its connection's task cannot run) is not the slow one: it
+/// is told `history-lost` and goes on from the oldest event kept, on the
+/// same stream, on every path.
+#[tokio::test]
+async fn a_reader_behind_only_because_the_server_was_busy_is_not_closed() {
+    const HISTORY: usize = 10;
+    for via in support::http::Via::ALL {
+        let hub = Hub::<FeedRoute>::builder()
+            .history(HISTORY)
+            .lagging(Lagging::Close)
+            .build();
+        let server = Server::new()
+            .with_state(hub.clone())
+            .route(feed)
+            .fallback(|_| async { http::Response::new("page".to_owned()) });
+        let server = start(server).await;
+        let mut opened = support::http::open_on(via, server.addr, "/", "/feed", &[]).await;
+        subscribers(&hub, 1).await;
+        for n in 0..50 {
+            hub.publish(tick(0, n)).await.unwrap();
+        }
+        let context = format!("{via:?}");
+        let lost = opened.stream.next_block().await.expect(&context);
+        assert!(
+            lost.starts_with("event: history-lost\n"),
+            "{context}: {lost}"
+        );
+        let mut seen = Vec::new();
+        while seen.len() < HISTORY {
+            let block = opened.stream.next_block().await.expect(&context);
+            let data = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
+            seen.push(serde_json::from_str::<Tick>(data).unwrap().n);
+        }
+        assert_eq!(seen, (40..50).collect::<Vec<_>>(), "{context}");
+        // Still the same stream: the next event arrives on it.
+        hub.publish(tick(0, 50)).await.unwrap();
+        let block = opened.stream.next_block().await.expect(&context);
+        assert!(block.contains(r#""n":50"#), "{context}: {block}");
+        let stats = hub.stats();
+        assert_eq!(
+            (stats.lagged, stats.history_lost, stats.subscribers),
+            (1, 1, 1),
+            "{context}"
+        );
+        drop(opened);
+        server.stop().await;
+    }
+}
+
 /// Publishes `total` events while a client reads, dropping its connection
 /// after each count in `cuts` and coming back with its `Last-Event-ID`.
 async fn read_with_disconnects(total: u32, cuts: Vec<u32>, publish_every: u64) -> Vec<u32> {

@@ -242,6 +242,35 @@ async fn the_server_and_the_hub_count_what_they_do() {
         0.0
     );
 
+    // A client that stops reading, on every path, cleartext and TLS: the
+    // stream ends for the write timeout and is counted so (the connection's
+    // own timeout, which closes it, tells the stream why).
+    let (sent, mut floods) = tokio::sync::mpsc::unbounded_channel();
+    let flooded = [("route", "/flood")];
+    let timed_out = [("route", "/flood"), ("reason", "write_timeout")];
+    let mut done = 0.0;
+    for tls in [false, true] {
+        let server = Server::new()
+            .write_timeout(Duration::from_millis(300))
+            .route(support::routes::flood_at("/flood", sent.clone()))
+            .fallback(page);
+        let server = support::http::start_on(tls, server).await;
+        for via in Via::over(tls) {
+            let opened = open_on(via, server.addr, "/", "/flood", &[]).await; // never read
+            let closed = tokio::time::timeout(Duration::from_secs(30), floods.recv()).await;
+            assert!(closed.is_ok(), "{via:?}: the stalled stream was not closed");
+            done += 1.0;
+            recorded
+                .reaches("sse_streams_ended_total", &timed_out, done)
+                .await;
+            recorded.reaches("sse_streams_open", &flooded, 0.0).await;
+            drop(opened);
+        }
+        server.stop().await;
+    }
+    let left = [("route", "/flood"), ("reason", "client_left")];
+    assert_eq!(recorded.value("sse_streams_ended_total", &left), 0.0);
+
     // Heartbeats, and a stream that is open until its client leaves.
     let quiet_route = [("route", "/quiet")];
     let mut stream = open(addr, "/quiet").await;

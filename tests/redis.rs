@@ -158,15 +158,26 @@ async fn history_is_lost_only_when_redis_no_longer_has_the_next_event() {
         take(&mut cursor, 400 - first_kept + 1).await,
         numbers(first_kept..=400)
     );
-    // An id of another stream (another epoch), or from the future.
+    // An id of another stream (another epoch), or from the future, or one
+    // Redis cannot even range after (the largest id there is): lost, and
+    // everything kept is replayed.
     let epoch: u64 = ids[0].split('-').next().unwrap().parse().unwrap();
-    for other in [format!("{}-5", epoch - 1), format!("{epoch}-401")] {
-        assert!(
-            backplane
-                .subscribe("t", Some(&other))
-                .await
-                .unwrap()
-                .history_lost,
+    let max = u64::MAX;
+    for other in [
+        format!("{}-5", epoch - 1),
+        format!("{epoch}-401"),
+        format!("{max}-{max}"),
+        format!("{epoch}-{max}"),
+        format!("{max}-0"),
+        "0-0".to_owned(),
+    ] {
+        let subscribed = backplane.subscribe("t", Some(&other)).await;
+        let subscribed = subscribed.unwrap_or_else(|err| panic!("{other}: {err}"));
+        assert!(subscribed.history_lost, "{other}");
+        let mut cursor = subscribed.cursor;
+        assert_eq!(
+            take(&mut cursor, 400 - first_kept + 1).await,
+            numbers(first_kept..=400),
             "{other}"
         );
     }

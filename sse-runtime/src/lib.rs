@@ -51,6 +51,7 @@ pub mod event;
 pub mod extract;
 pub mod heartbeat;
 pub mod hub;
+mod link;
 mod macro_support;
 mod methods;
 pub mod metrics;

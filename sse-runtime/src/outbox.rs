@@ -29,6 +29,7 @@ use crate::answer::Answer;
 use crate::compression::Encoder;
 use crate::error::Error;
 use crate::heartbeat::{Heartbeat, HeartbeatTimer};
+use crate::link::{Link, Progress};
 use crate::metrics::StreamMetrics;
 use crate::request::Request;
 
@@ -43,6 +44,9 @@ pub(crate) struct Outbox {
     write_timeout: Option<Duration>,
     /// The stream's counters (`crate::metrics`).
     metrics: StreamMetrics,
+    /// The stream's own task, if it has one (an HTTP/2 stream the server
+    /// serves): the body tells it how it was polled.
+    progress: Option<Arc<Progress>>,
 }
 
 struct State {
@@ -166,6 +170,7 @@ impl Outbox {
         metrics: StreamMetrics,
         open: bool,
     ) -> Arc<Self> {
+        let progress = Progress::current();
         let buf = preamble.map_or_else(BytesMut::new, |bytes| BytesMut::from(&bytes[..]));
         Arc::new(Self {
             state: Mutex::new(State {
@@ -189,6 +194,7 @@ impl Outbox {
             max_buffered,
             write_timeout,
             metrics,
+            progress,
         })
     }
 
@@ -199,6 +205,20 @@ impl Outbox {
 
     pub(crate) fn request(&self) -> &Request {
         &self.request
+    }
+
+    /// What the stream's connection tells it, if the server made it.
+    pub(crate) fn link(&self) -> Option<&Arc<Link>> {
+        self.request.link()
+    }
+
+    /// The stream opened (its response is being sent): a task of its own
+    /// watches it from now on.
+    pub(crate) fn opened(&self) {
+        self.metrics.opened();
+        if let Some(progress) = &self.progress {
+            progress.open();
+        }
     }
 
     pub(crate) fn closed_token(&self) -> &CancellationToken {
@@ -407,9 +427,18 @@ impl Outbox {
     /// The body is gone (written out, the client left, or the connection was
     /// dropped).
     fn detach(&self) {
+        // The connection (or the stream's own task) says whether it closed
+        // for the write timeout; else the client went (or the stream was
+        // written out).
+        let timed_out = self.link().is_some_and(|link| link.has_timed_out())
+            || (self.progress.as_ref()).is_some_and(|progress| progress.has_timed_out());
+        let reason = match timed_out {
+            true => EndReason::WriteTimeout,
+            false => EndReason::ClientLeft,
+        };
         let (wakers, gone, feed) = {
             let mut state = self.lock();
-            state.end_reason.get_or_insert(EndReason::ClientLeft);
+            state.end_reason.get_or_insert(reason);
             state.ended = true;
             state.body_gone = true;
             state.buf = BytesMut::new();
@@ -490,7 +519,11 @@ impl http_body::Body for StreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        let frame = ready!(this.poll_plain(cx));
+        let polled = this.poll_plain(cx);
+        if let Some(progress) = &this.outbox.progress {
+            progress.polled(polled.is_ready());
+        }
+        let frame = ready!(polled);
         let wire = match frame {
             Some(frame) => Some(this.encode(frame)),
             // A compressed stream ends with the compressor's trailer.
@@ -581,7 +614,7 @@ mod tests {
     ) -> (Session, StreamBody) {
         let (parts, ()) = http::Request::new(()).into_parts();
         let outbox = Outbox::new(
-            Request::new(parts, Vec::new(), None),
+            Request::new(parts, Vec::new(), None, None),
             CancellationToken::new(),
             max_buffered,
             write_timeout,

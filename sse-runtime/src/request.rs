@@ -1,5 +1,8 @@
 //! The request that opened a stream, as a handler sees it.
 
+use std::sync::Arc;
+
+use crate::link::Link;
 use std::net::SocketAddr;
 
 use http::header::{AsHeaderName, HeaderMap};
@@ -90,6 +93,9 @@ pub struct Request {
     parts: http::request::Parts,
     params: Vec<(String, String)>,
     peer: Option<SocketAddr>,
+    /// What the connection it came on tells its stream, if the server made
+    /// the connection.
+    link: Option<Arc<Link>>,
 }
 
 impl Request {
@@ -97,12 +103,19 @@ impl Request {
         parts: http::request::Parts,
         params: Vec<(String, String)>,
         peer: Option<SocketAddr>,
+        link: Option<Arc<Link>>,
     ) -> Self {
         Self {
             parts,
             params,
             peer,
+            link,
         }
+    }
+
+    /// What the connection it came on tells its stream.
+    pub(crate) fn link(&self) -> Option<&Arc<Link>> {
+        self.link.as_ref()
     }
 
     /// The request method: `GET`, or another the route answers

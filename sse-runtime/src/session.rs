@@ -113,6 +113,16 @@ impl Session {
         self.outbox.note_end(reason);
     }
 
+    /// What the stream's connection tells it, if the server made it.
+    pub(crate) fn link(&self) -> Option<Arc<crate::link::Link>> {
+        self.outbox.link().cloned()
+    }
+
+    /// Why the stream ended, as first known (`None` while it goes on).
+    pub(crate) fn end_reason(&self) -> Option<crate::outbox::EndReason> {
+        self.outbox.end_reason()
+    }
+
     /// The request that opened this stream.
     ///
     /// ```no_run

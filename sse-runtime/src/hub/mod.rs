@@ -67,8 +67,9 @@ pub use redis::{RedisBackplane, RedisBuilder, RedisCursor};
 
 use backplane::DynBackplane;
 
+use crate::link::Link;
 use crate::metrics::HubMetrics;
-use crate::outbox::{Feed, FeedFrame};
+use crate::outbox::{EndReason, Feed, FeedFrame};
 use crate::serializer::SerializeError;
 use crate::typed::{EventOf, SessionOf};
 use crate::{Error, Event, EventError, Session};
@@ -97,8 +98,16 @@ pub const HISTORY_LOST: &str = "history-lost";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Lagging {
-    /// Close its stream; the client reconnects with its `Last-Event-ID` and
-    /// is told with [`HISTORY_LOST`] what it cannot get back. The default.
+    /// Close its stream if its client is why it fell behind (its connection
+    /// had to wait for the client since the last events it took); the
+    /// client reconnects with its `Last-Event-ID` and is told with
+    /// [`HISTORY_LOST`] what it cannot get back. A subscriber whose
+    /// connection always had room fell behind only because the server was
+    /// busy: it is not closed (that would punish a reader that keeps up and
+    /// add its reconnect to the load) but sent [`HISTORY_LOST`] and goes on
+    /// from the oldest event kept, as with [`SkipAhead`](Self::SkipAhead).
+    /// Mounted in another server, which does not say how its connections
+    /// fare, every subscriber that falls behind is closed. The default.
     #[default]
     Close,
     /// Send it [`HISTORY_LOST`] and go on from the oldest event kept.
@@ -123,8 +132,9 @@ pub enum Lagging {
 pub enum Ended {
     /// The client left, or the session was closed.
     ClientLeft,
-    /// The subscriber fell behind the history and [`Lagging::Close`] closed
-    /// its stream.
+    /// A slow consumer: the subscriber fell behind the history and
+    /// [`Lagging::Close`] closed its stream, or its client took nothing for
+    /// the write timeout (which ended the stream).
     Lagged,
     /// The hub was closed with [`Hub::close`].
     HubClosed,
@@ -753,24 +763,37 @@ impl UntypedSubscription {
             session.send(history_lost_signal(after.as_deref())).await?;
         }
         let (done, ended) = tokio::sync::oneshot::channel();
+        let link = session.link();
         self.counters.subscribed();
         session.attach_feed(Box::new(SubscriptionFeed {
             cursor,
             filter: self.filter,
             lagging: self.lagging,
-            counters: self.counters,
+            counters: self.counters.clone(),
             batch: Vec::new(),
             last_written: None,
             resumed_after: after,
             done: Some(done),
+            waits: link.as_ref().map_or(0, |link| link.waits()),
+            link,
         }));
         let ended = tokio::select! {
             () = session.closed() => Ended::ClientLeft,
             ended = ended => ended.unwrap_or(Ended::ClientLeft),
         };
-        if ended == Ended::Lagged {
-            session.note_end(crate::outbox::EndReason::SlowConsumer);
-            session.close();
+        match ended {
+            Ended::Lagged => {
+                session.note_end(EndReason::SlowConsumer);
+                session.close();
+            }
+            // A client that took nothing for the write timeout (its socket
+            // full, or its HTTP/2 window shut, so the feed was never even
+            // polled) is a slow consumer too, however far behind it is.
+            Ended::ClientLeft if session.end_reason() == Some(EndReason::WriteTimeout) => {
+                self.counters.lagged();
+                return Ok(Ended::Lagged);
+            }
+            _ => {}
         }
         Ok(ended)
     }
@@ -792,9 +815,26 @@ struct SubscriptionFeed<C> {
     resumed_after: Option<String>,
     /// Tells `serve` why the source stopped.
     done: Option<tokio::sync::oneshot::Sender<Ended>>,
+    /// What the connection says of its client (when the server made it):
+    /// whether the client is slow, or the server was.
+    link: Option<Arc<Link>>,
+    /// The connection's count of writes that waited, at the last batch.
+    waits: u64,
 }
 
 impl<C> SubscriptionFeed<C> {
+    /// Whether the client, not the server, is why the subscriber fell
+    /// behind: its connection had to wait for it since the last batch. A
+    /// connection that always had room was only not written to soon enough
+    /// (the server was busy): closing its reader would punish the reader and
+    /// add a reconnect to the load. Without a link (mounted in another
+    /// server), the client is taken to be slow.
+    fn client_is_slow(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_none_or(|link| link.waits() != self.waits)
+    }
+
     fn finish(&mut self, ended: Ended) -> Poll<Option<FeedFrame>> {
         if let Some(done) = self.done.take() {
             let _ = done.send(ended);
@@ -813,8 +853,10 @@ impl<C: Cursor> Feed for SubscriptionFeed<C> {
                 Poll::Ready(Err(CursorError::Lagged { .. })) => {
                     self.counters.lagged();
                     match self.lagging {
-                        Lagging::Close => return self.finish(Ended::Lagged),
-                        Lagging::SkipAhead => {
+                        Lagging::Close if self.client_is_slow() => {
+                            return self.finish(Ended::Lagged)
+                        }
+                        Lagging::Close | Lagging::SkipAhead => {
                             self.cursor.skip_to_oldest();
                             self.counters.history_lost();
                             let had = match &self.last_written {
@@ -840,6 +882,9 @@ impl<C: Cursor> Feed for SubscriptionFeed<C> {
                 continue; // all filtered out
             };
             self.last_written = Some(last.clone());
+            if let Some(link) = &self.link {
+                self.waits = link.waits();
+            }
             let events = self.batch.len() as u64;
             self.counters.delivered(events);
             // One event: its shared bytes as they are. Several: one frame.

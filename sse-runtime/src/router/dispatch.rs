@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
@@ -24,6 +25,7 @@ use crate::body;
 use crate::compression::Compression;
 use crate::error::BoxError;
 use crate::heartbeat::Heartbeat;
+use crate::link::Link;
 use crate::metrics::{self, StreamMetrics};
 use crate::outbox::{Outbox, StreamBody};
 use crate::request::{last_event_id_is_readable, Request};
@@ -65,12 +67,14 @@ impl<B> Decision<B> {
 }
 
 impl Inner {
-    /// Decides what the request `parts` from `peer`, with `body`, gets;
-    /// opening a stream starts its handler.
+    /// Decides what the request `parts` from `peer`, with `body`, gets, on
+    /// the connection of `link` (if the server made it); opening a stream
+    /// starts its handler.
     pub(crate) async fn decide<B>(
         &self,
         parts: Parts,
         peer: Option<SocketAddr>,
+        link: Option<Arc<Link>>,
         body: B,
     ) -> Decision<B>
     where
@@ -98,7 +102,7 @@ impl Inner {
             return Decision::respond(method_not_allowed(matched.path.allow), head_only);
         };
         match self
-            .open_stream(route, matched.params, parts, peer, body, head_only)
+            .open_stream(route, matched.params, parts, (peer, link), body, head_only)
             .await
         {
             Ok(Opened::Stream(body)) => Decision::Stream(body),
@@ -118,7 +122,7 @@ impl Inner {
         route: &CompiledRoute,
         params: Vec<(String, String)>,
         parts: Parts,
-        peer: Option<SocketAddr>,
+        client: (Option<SocketAddr>, Option<Arc<Link>>),
         body: B,
         head_only: bool,
     ) -> Result<Opened, Rejection>
@@ -132,7 +136,7 @@ impl Inner {
             route = %route.pattern,
             method = %parts.method,
             path = parts.uri.path(),
-            peer = ?peer,
+            peer = ?client.0,
             stream = number,
         );
         let opened = self
@@ -140,7 +144,7 @@ impl Inner {
                 route,
                 params,
                 parts,
-                peer,
+                client,
                 body,
                 head_only,
                 number,
@@ -175,7 +179,7 @@ impl Inner {
         route: &CompiledRoute,
         params: Vec<(String, String)>,
         parts: Parts,
-        peer: Option<SocketAddr>,
+        (peer, link): (Option<SocketAddr>, Option<Arc<Link>>),
         body: B,
         head_only: bool,
         number: u64,
@@ -198,7 +202,7 @@ impl Inner {
             .compression
             .negotiate(parts.headers.get(http::header::ACCEPT_ENCODING));
         let outbox = Outbox::new(
-            Request::new(parts, params, peer),
+            Request::new(parts, params, peer, link),
             self.shutdown.drain.child_token(),
             self.max_buffered,
             self.write_timeout,
@@ -258,7 +262,7 @@ impl Inner {
                 return Ok(Opened::Answer(answer_response(answer)));
             }
         }
-        outbox.metrics().opened();
+        outbox.opened();
         Ok(Opened::Stream(match route.compression {
             Compression::Off => body,
             _ => body.compressed(encoder),

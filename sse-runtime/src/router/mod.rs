@@ -85,6 +85,7 @@ use crate::compression::Compression;
 use crate::error::ServeError;
 use crate::event::Event;
 use crate::heartbeat::Heartbeat;
+use crate::link::Link;
 use crate::request::PeerAddr;
 use crate::route::{IntoRoute, Route, RoutePath};
 #[cfg(doc)]
@@ -222,9 +223,10 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let (parts, body) = request.into_parts();
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
+        let link = parts.extensions.get::<Arc<Link>>().cloned();
         let router = self.clone();
         Box::pin(async move {
-            let decision = router.inner.decide(parts, peer, body).await;
+            let decision = router.inner.decide(parts, peer, link, body).await;
             Ok(decision.into_response().unwrap_or_else(|_| not_found()))
         })
     }

@@ -26,7 +26,9 @@ use super::hyper_path::{Decided, Rewind};
 use super::listener::Listener;
 use super::proxy::read_proxy_header;
 use super::service::{HttpService, RequestBody};
+use super::write_timeout::WriteTimeout;
 use super::{Running, Signal};
+use crate::link::Link;
 use crate::metrics::{self, ConnectionMetric};
 use crate::request::PeerAddr;
 use crate::request::Scheme;
@@ -238,7 +240,10 @@ impl Running {
         let Some(mut head) = head else {
             return;
         };
-        let timeout = self.config.write_timeout;
+        // What the connection tells its streams (why it closed, whether its
+        // writes wait), and its write timeout, which does the telling.
+        let link = Arc::new(Link::default());
+        let timeout = WriteTimeout::new(self.config.write_timeout, link.clone());
         let mut decided = None;
         let request = fast_path::parse(&head);
         // Layers see a request body as hyper's: one the fast path reads is
@@ -256,12 +261,13 @@ impl Running {
                     let mut raw = head.split_off(request.head_len);
                     let body =
                         FastBody::new(&mut stream, &mut raw, request.framing, request.expect);
-                    match Box::pin(self.decide_first(request.parts, conn, body)).await {
+                    let decide = self.decide_first(request.parts, conn, link.clone(), body);
+                    match Box::pin(decide).await {
                         None => return,
                         Some(Decision::Stream(body)) => {
-                            drop((head, raw));
+                            drop((head, raw, link));
                             let head = fast_path::stream_head(&body);
-                            self.serve_stream(stream, head, body, held);
+                            self.serve_stream(stream, head, body, timeout, held);
                             return;
                         }
                         Some(Decision::Respond(response)) => {
@@ -274,11 +280,12 @@ impl Running {
                 // The layers see the request first; a stream they let through
                 // is still written here, with whatever headers they gave it.
                 Some(layered) => {
-                    let through = self.through_layers(layered.clone(), request.parts, conn);
+                    let through =
+                        self.through_layers(layered.clone(), request.parts, conn, link.clone());
                     match Box::pin(through).await {
                         None => return,
                         Some(Ok((head, body))) => {
-                            self.serve_stream(stream, head, body, held);
+                            self.serve_stream(stream, head, body, timeout, held);
                             return;
                         }
                         Some(Err(response)) => decided = Some(Decided::Respond(Box::new(response))),
@@ -289,7 +296,7 @@ impl Running {
         let io = Rewind::new(head, stream, timeout);
         // Boxed: hyper's connection state is large, and the task is sized
         // for its largest state.
-        Box::pin(self.serve_hyper(io, conn, head_deadline, decided)).await;
+        Box::pin(self.serve_hyper(io, conn, link, head_deadline, decided)).await;
         drop(held);
     }
 
@@ -298,14 +305,19 @@ impl Running {
     /// them) holds only what writing it needs, not the space of reading a
     /// head, deciding, or hyper. It keeps the connection's place under the
     /// limit and in the metrics (`held`).
-    fn serve_stream<Io, B>(&self, stream: Io, head: bytes::Bytes, body: B, held: Held)
-    where
+    fn serve_stream<Io, B>(
+        &self,
+        stream: Io,
+        head: bytes::Bytes,
+        body: B,
+        timeout: WriteTimeout,
+        held: Held,
+    ) where
         Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         B: http_body::Body<Data = bytes::Bytes> + Unpin + Send + 'static,
     {
         let shutdown = self.shutdown();
         let (drain, force) = (shutdown.drain.clone(), shutdown.force.clone());
-        let timeout = self.config.write_timeout;
         shutdown.tasks.spawn(async move {
             fast_path::serve_stream(stream, head, body, timeout, &drain, &force).await;
             drop(held);
@@ -318,6 +330,7 @@ impl Running {
         &self,
         mut parts: http::request::Parts,
         conn: Conn,
+        link: Arc<Link>,
         body: B,
     ) -> Option<Decision<B>>
     where
@@ -327,7 +340,7 @@ impl Running {
         let client = self.client(&parts.headers, conn);
         client.mark(&mut parts.extensions);
         tokio::select! {
-            decision = self.router().decide(parts, client.peer, body) => Some(decision),
+            decision = self.router().decide(parts, client.peer, Some(link), body) => Some(decision),
             () = self.shutdown().force.cancelled() => None,
         }
     }
@@ -340,12 +353,14 @@ impl Running {
         layered: HttpService,
         mut parts: http::request::Parts,
         conn: Conn,
+        link: Arc<Link>,
     ) -> Option<Result<(bytes::Bytes, Body), http::Response<Body>>> {
         let client = self.client(&parts.headers, conn);
         client.mark(&mut parts.extensions);
         if let Some(peer) = client.peer {
             parts.extensions.insert(PeerAddr(peer));
         }
+        parts.extensions.insert(link);
         let request = http::Request::from_parts(parts, RequestBody::default());
         let response = tokio::select! {
             response = layered.oneshot(request) => match response {

@@ -222,14 +222,15 @@ pub(super) fn stream_head(body: &StreamBody) -> Bytes {
 /// Writes the response and the stream's frames, chunked, until the stream
 /// ends (then the last chunk), the client goes away, or `force` is cancelled.
 /// Nothing is buffered here: each frame is written from the session's bytes.
-/// A client that takes nothing for `write_timeout` is dropped. Once the
+/// A client that takes nothing for `write_timeout` is dropped (the timeout
+/// tells the stream why). Once the
 /// server is `draining`, a finished stream's connection closes without
 /// waiting for the client.
 pub(super) async fn serve_stream<Io, B>(
     stream: Io,
     head: Bytes,
     body: B,
-    write_timeout: Option<Duration>,
+    write_timeout: WriteTimeout,
     draining: &CancellationToken,
     force: &CancellationToken,
 ) where
@@ -242,7 +243,7 @@ pub(super) async fn serve_stream<Io, B>(
         out: Outgoing::default(),
         finished: false,
         unflushed: false,
-        write_timeout: WriteTimeout::new(write_timeout),
+        write_timeout,
         discarded: 0,
     };
     connection.out.bufs.push(head);

@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use http::Response;
@@ -21,6 +20,7 @@ use super::accept::Conn;
 use super::service::RequestBody;
 use super::write_timeout::WriteTimeout;
 use super::Running;
+use crate::link::Link;
 use crate::request::PeerAddr;
 use tower_service::Service as _;
 
@@ -44,6 +44,7 @@ impl Running {
         self: Arc<Self>,
         io: Rewind<Io>,
         conn: Conn,
+        link: Arc<Link>,
         head_deadline: Instant,
         decided: Option<Decided>,
     ) where
@@ -62,7 +63,11 @@ impl Running {
                     false => None,
                 };
                 let running = running.clone();
-                async move { Ok::<_, Infallible>(running.respond(request, conn, decided).await) }
+                let link = link.clone();
+                async move {
+                    let response = running.respond(request, conn, link, decided).await;
+                    Ok::<_, Infallible>(response)
+                }
             })
         };
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
@@ -106,6 +111,7 @@ impl Running {
         self: Arc<Self>,
         request: http::Request<Incoming>,
         conn: Conn,
+        link: Arc<Link>,
         decided: Option<Decided>,
     ) -> Response<Body> {
         let head = request.method() == http::Method::HEAD;
@@ -115,6 +121,7 @@ impl Running {
         if let Some(peer) = client.peer {
             request.extensions_mut().insert(PeerAddr(peer));
         }
+        request.extensions_mut().insert(link);
         let answered = match (decided, &self.layered) {
             (Some(Decided::Respond(response)), _) => return *response,
             (Some(Decided::Fallback), _) => {
@@ -146,11 +153,11 @@ pub(super) struct Rewind<Io> {
 }
 
 impl<Io> Rewind<Io> {
-    pub(super) fn new(prefix: Vec<u8>, inner: Io, write_timeout: Option<Duration>) -> Self {
+    pub(super) fn new(prefix: Vec<u8>, inner: Io, write_timeout: WriteTimeout) -> Self {
         Self {
             prefix: Bytes::from(prefix),
             inner,
-            write_timeout: WriteTimeout::new(write_timeout),
+            write_timeout,
         }
     }
 
@@ -163,16 +170,36 @@ impl<Io> Rewind<Io> {
         match written {
             Poll::Ready(Ok(n)) if n > 0 => self.write_timeout.progressed(),
             Poll::Pending if self.write_timeout.expired(cx) => {
-                let timed_out = io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the client took nothing for the write timeout",
-                );
-                return Poll::Ready(Err(timed_out));
+                return Poll::Ready(Err(timed_out()))
             }
             _ => {}
         }
         written
     }
+
+    /// Times a flush (or a shutdown) as a write: a TLS stream takes a write
+    /// into its own buffer, and it is its flush that waits on the client.
+    fn timed_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        flushed: Poll<io::Result<()>>,
+    ) -> Poll<io::Result<()>> {
+        match flushed {
+            Poll::Ready(Ok(())) => self.write_timeout.progressed(),
+            Poll::Pending if self.write_timeout.expired(cx) => {
+                return Poll::Ready(Err(timed_out()))
+            }
+            _ => {}
+        }
+        flushed
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the client took nothing for the write timeout",
+    )
 }
 
 impl<Io: AsyncRead + Unpin> AsyncRead for Rewind<Io> {
@@ -215,10 +242,12 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Rewind<Io> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let flushed = Pin::new(&mut self.inner).poll_flush(cx);
+        self.timed_flush(cx, flushed)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let shut = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.timed_flush(cx, shut)
     }
 }

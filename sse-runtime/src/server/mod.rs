@@ -48,6 +48,7 @@ mod fast_body;
 mod fast_path;
 #[cfg(fuzzing)]
 pub mod fuzz;
+mod h2_stream;
 mod hyper_path;
 mod listener;
 pub mod proxy;
@@ -64,7 +65,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Response;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::server::conn::auto;
 use tokio::net::ToSocketAddrs;
 use tokio::sync::Semaphore;
@@ -715,7 +716,11 @@ impl<S> Server<S> {
     fn build(self) -> Result<(Arc<Running>, Signal), ServeError> {
         let config = self.config;
         let router = self.router.build()?;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Each HTTP/2 stream runs watched: one that cannot make progress
+        // for the write timeout is reset (`h2_stream.rs`).
+        let mut builder = auto::Builder::new(h2_stream::StreamExecutor {
+            write_timeout: config.write_timeout,
+        });
         builder
             .http1()
             .timer(TokioTimer::new())
@@ -766,7 +771,7 @@ struct Running {
     tls: Option<tls::TlsConfig>,
     proxies: Option<proxy::TrustedProxies>,
     limit: Option<Arc<Semaphore>>,
-    builder: auto::Builder<TokioExecutor>,
+    builder: auto::Builder<h2_stream::StreamExecutor>,
     config: Config,
 }
 

@@ -23,6 +23,7 @@ use tower::util::BoxCloneSyncService;
 
 use super::FallbackFn;
 use crate::error::BoxError;
+use crate::link::Link;
 use crate::request::PeerAddr;
 use crate::router::{not_found, text_response, Body, Decision, Router};
 
@@ -143,9 +144,14 @@ impl Dispatch {
     pub(super) fn respond(&self, request: http::Request<RequestBody>) -> BoxFuture {
         let (parts, body) = request.into_parts();
         let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
+        let link = parts.extensions.get::<Arc<Link>>().cloned();
         let dispatch = self.clone();
         Box::pin(async move {
-            let decision = dispatch.router.inner().decide(parts, peer, body).await;
+            let decision = dispatch
+                .router
+                .inner()
+                .decide(parts, peer, link, body)
+                .await;
             dispatch.answer(decision).await
         })
     }

@@ -10,30 +10,36 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Context;
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
+use crate::link::Link;
+
 /// Times how long writes have been stuck.
 ///
 /// Costs nothing while writes go through: the timer is made the first time
 /// the socket is full, and moved only when it is full again after progress.
+/// Each wait and the expiry are told to the connection's streams (`link`).
 #[derive(Debug)]
 pub(crate) struct WriteTimeout {
     limit: Option<Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     /// The socket took nothing since the timer was set.
     stuck: bool,
+    link: Arc<Link>,
 }
 
 impl WriteTimeout {
-    /// A timeout of `limit`, or none.
-    pub(crate) fn new(limit: Option<Duration>) -> Self {
+    /// A timeout of `limit`, or none, for the connection of `link`.
+    pub(crate) fn new(limit: Option<Duration>, link: Arc<Link>) -> Self {
         Self {
             limit,
             timer: None,
             stuck: false,
+            link,
         }
     }
 
@@ -45,13 +51,15 @@ impl WriteTimeout {
     /// The socket took nothing and the task waits for it to take more:
     /// true once that has lasted the whole limit (the task is woken then).
     pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(limit) = self.limit else {
-            return false;
-        };
         if !self.stuck {
             self.stuck = true;
-            // `None` is beyond any deadline a timer can hold: never expires.
-            let Some(deadline) = Instant::now().checked_add(limit) else {
+            self.link.waited();
+            // `None` (no limit, or one beyond any deadline a timer can
+            // hold): never expires.
+            let Some(deadline) = self
+                .limit
+                .and_then(|limit| Instant::now().checked_add(limit))
+            else {
                 return false;
             };
             match &mut self.timer {
@@ -59,9 +67,14 @@ impl WriteTimeout {
                 None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
             }
         }
-        self.timer
+        let expired = self
+            .timer
             .as_mut()
-            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready())
+            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready());
+        if expired {
+            self.link.timed_out();
+        }
+        expired
     }
 }
 
@@ -80,17 +93,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn expires_after_the_limit_without_progress() {
-        let mut timeout = WriteTimeout::new(Some(Duration::from_secs(60)));
+        let mut timeout = WriteTimeout::new(Some(Duration::from_secs(60)), Arc::default());
         assert!(!noop_context(|cx| timeout.expired(cx)));
         tokio::time::advance(Duration::from_secs(59)).await;
         assert!(!noop_context(|cx| timeout.expired(cx)));
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(noop_context(|cx| timeout.expired(cx)));
+        assert!(timeout.link.has_timed_out());
+        assert_eq!(timeout.link.waits(), 1, "one wait, however often polled");
     }
 
     #[tokio::test(start_paused = true)]
     async fn progress_starts_the_count_again() {
-        let mut timeout = WriteTimeout::new(Some(Duration::from_secs(60)));
+        let mut timeout = WriteTimeout::new(Some(Duration::from_secs(60)), Arc::default());
         assert!(!noop_context(|cx| timeout.expired(cx)));
         tokio::time::advance(Duration::from_secs(50)).await;
         timeout.progressed();
@@ -100,14 +115,16 @@ mod tests {
             !noop_context(|cx| timeout.expired(cx)),
             "50 s since progress"
         );
+        assert!(!timeout.link.has_timed_out());
         tokio::time::advance(Duration::from_secs(10)).await;
         assert!(noop_context(|cx| timeout.expired(cx)));
+        assert_eq!(timeout.link.waits(), 2, "a wait, progress, another wait");
     }
 
     #[tokio::test(start_paused = true)]
     async fn none_and_huge_limits_never_expire() {
         for limit in [None, Some(Duration::MAX)] {
-            let mut timeout = WriteTimeout::new(limit);
+            let mut timeout = WriteTimeout::new(limit, Arc::default());
             assert!(!noop_context(|cx| timeout.expired(cx)));
             tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
             assert!(!noop_context(|cx| timeout.expired(cx)));

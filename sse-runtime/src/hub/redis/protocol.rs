@@ -54,7 +54,10 @@ for i = 1, #info, 2 do
 end
 local entries = {}
 if ARGV[1] ~= '' then
-  entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+  -- An id Redis cannot range after (the largest there is) names nothing
+  -- kept: no entries, and the caller finds it lost from `first` and `last`.
+  local after = redis.pcall('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+  if not after.err then entries = after end
 end
 return {first, last, entries}
 ";
