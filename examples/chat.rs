@@ -25,16 +25,33 @@
 //! `Last-Event-ID` by itself, and the page is told (`history-lost`) that the
 //! old room's history is gone (in memory; with Redis it is still there, and
 //! a page resumes on any instance).
+//!
+//! Under load it does not amplify: a connection that resumes (a reload, or
+//! `EventSource` reconnecting with `Last-Event-ID`) is the same person, not
+//! a new one, so it announces nothing; a `leave` is published only once a
+//! person's last connection has been gone for `CHAT_LEAVE_AFTER_MS`
+//! (5,000 by default), and reconnects are spread over 1 to 3 s. Presence is
+//! this instance's: with Redis, a person who comes back on another instance
+//! is announced as leaving by the one they left.
+//!
+//! `POST /send` takes `{"name", "text"}` and an optional client-chosen
+//! `"id"`: a message posted again with the same id (a retry after a timeout)
+//! appears once. A message the room could not take is answered `503` with
+//! why, and whether it may still appear.
 
 mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::{Deserialize, Serialize};
-use sse_runtime::extract::{LastEventId, Query, State};
-use sse_runtime::hub::{Hub, RedisBackplane};
+use sse_runtime::extract::{FromRef, LastEventId, Query, State};
+use sse_runtime::hub::{BackplaneError, Hub, PublishError, PublishOutcome, RedisBackplane};
 use sse_runtime::server::tls::TlsConfig;
 use sse_runtime::server::RequestBody;
 use sse_runtime::{sse, Server};
@@ -47,10 +64,19 @@ struct Joined {
 }
 
 /// Someone said something.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 struct Message {
     name: String,
     text: String,
+}
+
+/// What `POST /send` takes: a message, and the id its sender chose for it,
+/// so that sending it again (a retry) does not say it twice.
+#[derive(Deserialize)]
+struct Post {
+    name: String,
+    text: String,
+    id: Option<String>,
 }
 
 /// Someone closed the page.
@@ -80,53 +106,158 @@ async fn chat(
     who: Query<Who>,
     reconnect: LastEventId,
     room: State<Hub<ChatRoute>>,
+    people: State<People>,
 ) -> Result<(), sse_runtime::Error> {
     let Who { name, last } = who.0;
     // On a reconnect `EventSource` sends the newest id it saw as a header; the
     // URL's `last` is from when the page loaded.
-    let last = reconnect.0.or(last);
+    let last = reconnect.0.or(last).filter(|id| !id.is_empty());
     let name: String = name.trim().chars().take(32).collect();
     let room = room.0;
-    let joined = Joined { name: name.clone() };
-    let Ok(join_id) = room.publish(joined.clone()).await else {
-        return Ok(()); // the room is closed: the server is stopping
+    // Held until the handler ends, however it ends (the client leaving,
+    // an error, the server cancelling it): the person's leave follows.
+    let presence = people.0.arrive(&name, &room);
+    let after = match last {
+        // A reloaded or reconnecting page is someone already here: nothing
+        // to announce, and everything after what it saw.
+        Some(last) => Some(last),
+        // A new page: its own join, then everything after it; or, for
+        // someone already here (another tab), the room from now on.
+        None => match presence.announce().await {
+            Some(Ok(join_id)) => {
+                let joined = Joined { name: name.clone() };
+                if session.send(joined).id(join_id.to_string()).await.is_err() {
+                    return Ok(()); // the page already left
+                }
+                Some(join_id.to_string())
+            }
+            Some(Err(_)) => return Ok(()), // the room cannot take it: the page retries
+            None => None,
+        },
     };
-    // Whatever ends this handler from here on (the client leaving before the
-    // first send, an error, or the server cancelling it), the room hears a
-    // `leave` for every `join`.
-    let _presence = Presence {
-        room: room.clone(),
-        name: Some(name),
-    };
-    let after = match last.filter(|id| !id.is_empty()) {
-        // A reloaded or reconnecting page: everything after what it saw, its
-        // own join included.
-        Some(last) => last,
-        // A new page: its own join, then everything after it.
-        None => {
-            session.send(joined).id(join_id.to_string()).await?;
-            join_id.to_string()
-        }
-    };
-    room.subscribe().after(Some(after)).serve(&session).await?;
+    room.subscribe().after(after).serve(&session).await?;
     Ok(())
 }
 
-/// Announces a `leave` when dropped: a `Drop` guard runs however the
-/// handler ends, cancellation included, where code after an `.await` may not.
+/// Who is in the room through this instance: each person's open
+/// connections, so that a reconnect is not a new person and a leave waits
+/// until the last one has been gone for a while.
+#[derive(Clone)]
+struct People {
+    present: Arc<Mutex<HashMap<String, Person>>>,
+    /// How long a person's last connection stays gone before they left.
+    leave_after: Duration,
+}
+
+#[derive(Default)]
+struct Person {
+    connections: usize,
+    /// Counts arrivals, so that a leave scheduled before the latest one
+    /// knows it is out of date.
+    arrivals: u64,
+    /// Whether this instance announced them (so it announces the leave).
+    announced: bool,
+}
+
+impl People {
+    fn new(leave_after: Duration) -> Self {
+        Self {
+            present: Arc::default(),
+            leave_after,
+        }
+    }
+
+    fn arrive(&self, name: &str, room: &Hub<ChatRoute>) -> Presence {
+        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
+        let person = present.entry(name.to_owned()).or_default();
+        person.connections += 1;
+        person.arrivals += 1;
+        Presence {
+            people: self.clone(),
+            room: room.clone(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// One connection of a person; dropping it may (later) announce their leave.
 struct Presence {
+    people: People,
     room: Hub<ChatRoute>,
-    name: Option<String>,
+    name: String,
+}
+
+impl Presence {
+    /// Publishes the person's `join`, unless this instance announced them
+    /// already (another tab of theirs is open): once per visit.
+    async fn announce(&self) -> Option<Result<Arc<str>, PublishError>> {
+        let first = self.people.with(&self.name, |person| {
+            !std::mem::replace(&mut person.announced, true)
+        });
+        if first != Some(true) {
+            return None;
+        }
+        let joined = Joined {
+            name: self.name.clone(),
+        };
+        let published = self.room.publish(joined).await;
+        if published.is_err() {
+            // Not announced after all: the page's retry tries again.
+            self.people
+                .with(&self.name, |person| person.announced = false);
+        }
+        Some(published)
+    }
+}
+
+impl People {
+    fn with<R>(&self, name: &str, f: impl FnOnce(&mut Person) -> R) -> Option<R> {
+        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
+        present.get_mut(name).map(f)
+    }
 }
 
 impl Drop for Presence {
+    /// The last connection gone: if none came back within `leave_after`, the
+    /// person left. Publishing is async and `drop` is not: a task waits.
     fn drop(&mut self) {
-        let (room, name) = (self.room.clone(), self.name.take().unwrap_or_default());
-        // Publishing is async and `drop` is not: hand it to a task.
+        let (people, room, name) = (
+            self.people.clone(),
+            self.room.clone(),
+            std::mem::take(&mut self.name),
+        );
+        let Some(arrivals) = people.with(&name, |person| {
+            person.connections -= 1;
+            (person.connections == 0).then_some(person.arrivals)
+        }) else {
+            return;
+        };
+        let Some(arrivals) = arrivals else {
+            return; // another page of theirs is open
+        };
         tokio::spawn(async move {
-            let _ = room.publish(Left { name }).await;
+            tokio::time::sleep(people.leave_after).await;
+            let gone = {
+                let mut present = people.present.lock().unwrap_or_else(|e| e.into_inner());
+                match present.get(&name) {
+                    Some(person) if person.connections == 0 && person.arrivals == arrivals => {
+                        present.remove(&name).is_some_and(|person| person.announced)
+                    }
+                    _ => false, // they came back
+                }
+            };
+            if gone {
+                let _ = room.publish(Left { name }).await;
+            }
         });
     }
+}
+
+/// What the route's handlers share.
+#[derive(Clone, FromRef)]
+struct App {
+    room: Hub<ChatRoute>,
+    people: People,
 }
 
 /// Serves the page, the metrics, and takes posted messages.
@@ -143,23 +274,50 @@ async fn site(
         ),
         (&Method::POST, "/send") => {
             let body = Limited::new(request.into_body(), 4096).collect().await;
-            let message = body
+            let post = body
                 .ok()
-                .and_then(|body| serde_json::from_slice::<Message>(&body.to_bytes()).ok())
-                .filter(|m| !m.text.trim().is_empty());
-            match message {
-                Some(message) => match room.publish(message).await {
-                    Ok(_) => plain(StatusCode::NO_CONTENT, ""),
-                    Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the room is closed\n"),
-                },
-                None => plain(
-                    StatusCode::BAD_REQUEST,
-                    "expected {\"name\": ..., \"text\": ...}\n",
-                ),
+                .and_then(|body| serde_json::from_slice::<Post>(&body.to_bytes()).ok())
+                .filter(|post| !post.text.trim().is_empty())
+                .filter(|post| {
+                    post.id
+                        .as_ref()
+                        .is_none_or(|id| (1..=128).contains(&id.len()))
+                });
+            let Some(Post { name, text, id }) = post else {
+                let expected =
+                    "expected {\"name\": ..., \"text\": ..., \"id\": optional, 1 to 128 bytes}\n";
+                return plain(StatusCode::BAD_REQUEST, expected.into());
+            };
+            let mut publish = room.publish(Message { name, text });
+            if let Some(id) = id {
+                publish = publish.idempotency_key(id);
+            }
+            match publish.await {
+                Ok(_) => plain(StatusCode::NO_CONTENT, String::new()),
+                Err(err) => not_sent(&err),
             }
         }
-        _ => plain(StatusCode::NOT_FOUND, "not found\n"),
+        _ => plain(StatusCode::NOT_FOUND, "not found\n".into()),
     }
+}
+
+/// Tells the sender why the room did not take the message, and whether it
+/// may still appear. (The hub logged the cause once already.)
+fn not_sent(err: &PublishError) -> Response<Full<Bytes>> {
+    let why = match (err, err.outcome()) {
+        (PublishError::Backplane(BackplaneError::Closed), _) => {
+            "the message was not sent: the room is closed (the server is stopping)\n".to_owned()
+        }
+        (_, PublishOutcome::Unknown) => format!(
+            "the message may still appear: the room's store did not answer in time ({err}); \
+             send it again with the same \"id\" and it appears once\n"
+        ),
+        _ => format!("the message was not sent: {err}\n"),
+    };
+    let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, why);
+    let retry = header::HeaderValue::from_static("1");
+    response.headers_mut().insert(header::RETRY_AFTER, retry);
+    response
 }
 
 fn typed(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
@@ -169,14 +327,25 @@ fn typed(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text)));
     *response.status_mut() = status;
     response
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // What went wrong, said plainly (not `main`'s `Debug` of the error).
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("chat: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Logs on stderr, `info` unless RUST_LOG says otherwise.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -186,8 +355,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The recorder first: the server takes its handles as it starts.
     let metrics = PrometheusBuilder::new().install_recorder()?;
     sse_runtime::metrics::describe();
-    let (listener, addr) = common::listen().await?;
-    // One room for every instance when REDIS_URL is set; else this process's.
+    // The room before the port: a Redis that cannot be reached stops the
+    // chat before it accepts a connection it could not answer.
     let redis = std::env::var("REDIS_URL").ok();
     let room = match &redis {
         Some(url) => {
@@ -200,17 +369,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => Hub::<ChatRoute>::builder().history(500).build(),
     };
+    let leave_after = match std::env::var("CHAT_LEAVE_AFTER_MS") {
+        Ok(ms) => Duration::from_millis(
+            ms.parse()
+                .map_err(|err| format!("CHAT_LEAVE_AFTER_MS: {err}"))?,
+        ),
+        Err(_) => Duration::from_secs(5),
+    };
+    // HTTPS (HTTP/2 and HTTP/1.1) when TLS_CERT and TLS_KEY name PEM files.
+    let tls = match (std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {
+        (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)?),
+        (None, None) => None,
+        _ => return Err("set both TLS_CERT and TLS_KEY, or neither".into()),
+    };
+    let (listener, addr) = common::listen().await?;
     let site_room = room.clone();
+    let app = App {
+        room,
+        people: People::new(leave_after),
+    };
     let server = Server::new()
-        .with_state(room)
+        .with_state(app)
         .route(chat)
+        // Pages that lose their stream together (a deploy, a busy server)
+        // come back over 1 to 3 s, not in the same instant.
+        .retry_jitter(Duration::from_secs(2))
         .fallback(move |request| site(site_room.clone(), metrics.clone(), request))
         .with_graceful_shutdown(sse_runtime::server::shutdown_signal());
-    // HTTPS (HTTP/2 and HTTP/1.1) when TLS_CERT and TLS_KEY name PEM files.
-    let (server, scheme) = match (std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {
-        (Some(cert), Some(key)) => (server.tls(TlsConfig::from_pem_files(cert, key)?), "https"),
-        (None, None) => (server, "http"),
-        _ => return Err("set both TLS_CERT and TLS_KEY, or neither".into()),
+    let (server, scheme) = match tls {
+        Some(tls) => (server.tls(tls), "https"),
+        None => (server, "http"),
     };
     println!("listening on {scheme}://{addr}");
     if let Some(url) = &redis {
@@ -282,9 +470,17 @@ const PAGE: &str = r#"<!doctype html>
     e.preventDefault();
     const input = document.getElementById("text");
     if (!input.value.trim()) return;
-    await fetch("/send", { method: "POST", headers: { "content-type": "application/json" },
-                           body: JSON.stringify({ name, text: input.value }) });
+    // One id per message: sent again after a failure, it still appears once.
+    const id = crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random();
+    const body = JSON.stringify({ name, text: input.value, id });
     input.value = "";
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const sent = await fetch("/send", { method: "POST", headers: { "content-type": "application/json" }, body })
+        .catch(() => null);
+      if (sent && sent.status !== 503) { status.textContent = "connected as " + name; return; }
+      status.textContent = sent ? "not sent yet: " + (await sent.text()) : "not sent yet: offline";
+      await new Promise((done) => setTimeout(done, 1000 * attempt));
+    }
   });
 </script>
 </html>

@@ -3,11 +3,12 @@
 
 mod support;
 
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
 use sse_runtime::client::EventSource;
 use support::example::Example;
-use support::http::{get, open, post_json, request, text};
+use support::http::{get, open, post_json, post_json_text, request, text};
 
 #[test]
 fn every_example_queues_a_reconnect_storm_before_it_accepts() {
@@ -97,7 +98,7 @@ async fn completions_streams_a_post_word_by_word_or_answers_it_whole() {
 
 #[tokio::test]
 async fn chat_serves_its_page_relays_typed_events_and_resumes() {
-    let example = Example::start("chat");
+    let example = Example::start_with("chat", 0, &quick_leave());
     let addr = example.addr;
     let (status, headers, page) = text(request(addr, get(addr, "/", &[])).await).await;
     assert_eq!(status, 200);
@@ -123,11 +124,11 @@ async fn chat_serves_its_page_relays_typed_events_and_resumes() {
     drop(bo);
     assert_eq!(event(&mut ana).await, ("leave", r#"{"name":"bo"}"#.into()));
 
-    // A reloaded page passes the last id it saw and gets exactly what followed.
+    // A reloaded page passes the last id it saw and gets exactly what
+    // followed; it is someone already here, so it announces nothing.
     let mut back = chat(&format!("name=cy&last={joined_bo}"));
     assert_eq!(event(&mut back).await, ("message", said.into()));
     assert_eq!(event(&mut back).await, ("leave", r#"{"name":"bo"}"#.into()));
-    assert_eq!(event(&mut back).await, ("join", r#"{"name":"cy"}"#.into()));
 
     // Its metrics, in the Prometheus text format, on the page's port.
     let (status, headers, metrics) = text(request(addr, get(addr, "/metrics", &[])).await).await;
@@ -137,7 +138,7 @@ async fn chat_serves_its_page_relays_typed_events_and_resumes() {
         "# TYPE sse_streams_opened_total counter",
         "sse_streams_opened_total{route=\"/chat\"} 3",
         "sse_streams_open{route=\"/chat\"} 2",
-        "sse_hub_published_total{hub=\"ChatRoute\"} 5",
+        "sse_hub_published_total{hub=\"ChatRoute\"} 4",
         "sse_streams_ended_total{route=\"/chat\",reason=\"client_left\"} 1",
     ] {
         assert!(
@@ -155,7 +156,10 @@ async fn chat_instances_sharing_redis_are_one_room() {
         return;
     };
     let url = redis.url();
-    let env = [("REDIS_URL", std::ffi::OsStr::new(&url))];
+    let env = [
+        ("REDIS_URL", std::ffi::OsStr::new(&url)),
+        ("CHAT_LEAVE_AFTER_MS", std::ffi::OsStr::new("100")),
+    ];
     let one = Example::start_with("chat", 0, &env);
     let two = Example::start_with("chat", 0, &env);
     let chat = |addr: std::net::SocketAddr, query: &str| {
@@ -185,7 +189,6 @@ async fn chat_instances_sharing_redis_are_one_room() {
     let mut back = chat(two.addr, &format!("name=cy&last={joined_bo}"));
     assert_eq!(event(&mut back).await, ("message", said.into()));
     assert_eq!(event(&mut back).await, ("message", answer.into()));
-    assert_eq!(event(&mut back).await, ("join", r#"{"name":"cy"}"#.into()));
     drop((ana, bo, back));
     one.interrupt();
     two.interrupt();
@@ -194,7 +197,7 @@ async fn chat_instances_sharing_redis_are_one_room() {
 #[tokio::test]
 async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once() {
     use tokio::io::AsyncWriteExt;
-    let example = Example::start("chat");
+    let example = Example::start_with("chat", 0, &quick_leave());
     let addr = example.addr;
     let mut watcher = EventSource::builder(format!("http://{addr}/chat?name=watcher"))
         .build()
@@ -225,6 +228,148 @@ async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once()
     assert_eq!((joins, leaves), (QUICK, QUICK));
     drop(watcher);
     example.interrupt();
+}
+
+/// Leaves announced 100 ms after a person's last page closed (5 s by default).
+fn quick_leave() -> [(&'static str, &'static OsStr); 1] {
+    [("CHAT_LEAVE_AFTER_MS", OsStr::new("100"))]
+}
+
+/// A chat client named by `query`'s `name`.
+fn chat_client(addr: std::net::SocketAddr, query: &str) -> EventSource {
+    EventSource::builder(format!("http://{addr}/chat?{query}"))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn chat_a_reconnect_is_the_same_person_and_a_leave_waits_for_the_last_page() {
+    let leave_after = Duration::from_millis(1500);
+    let env = [("CHAT_LEAVE_AFTER_MS", OsStr::new("1500"))];
+    let example = Example::start_with("chat", 0, &env);
+    let addr = example.addr;
+    let mut ana = chat_client(addr, "name=ana");
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"ana"}"#.into()));
+    let mut bo = chat_client(addr, "name=bo");
+    assert_eq!(event(&mut bo).await, ("join", r#"{"name":"bo"}"#.into()));
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"bo"}"#.into()));
+    let seen = bo.last_event_id().to_owned();
+
+    // Bo's connection drops and comes back with `Last-Event-ID` (what
+    // `EventSource` does); a second tab of theirs opens: the same person.
+    drop(bo);
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!("GET /chat?name=bo HTTP/1.1\r\nHost: a\r\nLast-Event-ID: {seen}\r\n\r\n");
+    tokio::io::AsyncWriteExt::write_all(&mut conn, head.as_bytes())
+        .await
+        .unwrap();
+    let second_tab = chat_client(addr, "name=bo");
+    let said = r#"{"name":"ana","text":"still there?"}"#;
+    tokio::time::sleep(leave_after + Duration::from_millis(500)).await;
+    assert_eq!(post_json(addr, "/send", said).await, 204);
+    assert_eq!(
+        event(&mut ana).await,
+        ("message", said.into()),
+        "no leave, no join: nobody came or went"
+    );
+
+    // Both of bo's pages close: one leave, once the last has been gone a while.
+    let closed = Instant::now();
+    drop((conn, second_tab));
+    assert_eq!(event(&mut ana).await, ("leave", r#"{"name":"bo"}"#.into()));
+    assert!(closed.elapsed() >= leave_after, "{:?}", closed.elapsed());
+    assert_eq!(post_json(addr, "/send", said).await, 204);
+    assert_eq!(event(&mut ana).await, ("message", said.into()), "one leave");
+    drop(ana);
+    example.interrupt();
+}
+
+#[tokio::test]
+async fn chat_tells_a_sender_why_redis_did_not_take_a_message_and_a_retry_appears_once() {
+    let Some(redis) = support::redis::RedisServer::start("chat: Redis frozen, full") else {
+        return;
+    };
+    let url = redis.url();
+    let env = [("REDIS_URL", OsStr::new(&url)), quick_leave()[0]];
+    let example = Example::start_with("chat", 0, &env);
+    let addr = example.addr;
+    let mut ana = chat_client(addr, "name=ana");
+    assert_eq!(event(&mut ana).await, ("join", r#"{"name":"ana"}"#.into()));
+
+    // Frozen: no answer in time, so the message may yet appear, and the
+    // sender is told to send it again with its id.
+    let first = r#"{"name":"ana","text":"one","id":"m-1"}"#;
+    redis.freeze();
+    for _ in 0..2 {
+        let (status, why) = post_json_text(addr, "/send", first).await;
+        assert_eq!(status, 503, "{why}");
+        assert!(why.contains("may still appear"), "{why}");
+        assert!(why.contains("the same \"id\""), "{why}");
+    }
+    redis.thaw();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while post_json(addr, "/send", first).await != 204 {
+        assert!(Instant::now() < deadline, "Redis is back within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = r#"{"name":"ana","text":"two","id":"m-2"}"#;
+    assert_eq!(post_json(addr, "/send", second).await, 204);
+    let text = |m: &str| format!(r#"{{"name":"ana","text":"{m}"}}"#);
+    assert_eq!(event(&mut ana).await, ("message", text("one")));
+    assert_eq!(event(&mut ana).await, ("message", text("two")), "once");
+
+    // Full: Redis refuses, so nothing was sent, and the sender is told why.
+    let mut client = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let full = |limit: &str| {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("SET").arg("maxmemory").arg(limit);
+        cmd
+    };
+    let _: () = full("1").query_async(&mut client).await.unwrap();
+    let (status, why) = post_json_text(addr, "/send", r#"{"name":"ana","text":"three"}"#).await;
+    assert_eq!(status, 503, "{why}");
+    assert!(why.contains("was not sent") && why.contains("OOM"), "{why}");
+    let _: () = full("0").query_async(&mut client).await.unwrap();
+    let fourth = r#"{"name":"ana","text":"four"}"#;
+    assert_eq!(post_json(addr, "/send", fourth).await, 204);
+    assert_eq!(event(&mut ana).await, ("message", text("four")));
+    drop(ana);
+    example.interrupt();
+}
+
+#[test]
+fn chat_with_redis_unreachable_exits_at_once_naming_redis_and_where() {
+    let Some(redis) = support::redis::RedisServer::start("chat: Redis down at start") else {
+        return;
+    };
+    let url = redis.url();
+    redis.freeze();
+    let mut redis = Some(redis);
+    // Frozen: the connection opens but nothing answers. Down: refused.
+    for (state, limit) in [("frozen", 6), ("down", 2)] {
+        if state == "down" {
+            drop(redis.take());
+        }
+        let env = [("REDIS_URL", OsStr::new(&url))];
+        let (status, stdout, stderr, took) =
+            Example::run_to_exit("chat", &env, Duration::from_secs(30));
+        assert!(!status.success(), "{state}");
+        assert!(
+            stderr.contains(&format!(
+                "chat: backplane failure: cannot connect to Redis at {url}"
+            )),
+            "{state}: {stderr}"
+        );
+        assert!(
+            !stdout.contains("listening"),
+            "{state}: it never listened: {stdout}"
+        );
+        assert!(took < Duration::from_secs(limit), "{state}: {took:?}");
+    }
 }
 
 /// The next message's event name and data.
@@ -275,7 +420,15 @@ async fn chat_serves_https_over_http2_and_http1_with_a_certificate() {
         .unwrap();
     let mut stream = support::http::EventStream::new(response);
     assert_eq!(stream.head.version, http::Version::HTTP_2);
-    assert_eq!(stream.next_block().await.unwrap(), "retry: 1000\n\n");
+    // Reconnects are spread over 1 to 3 s.
+    let retry = stream.next_block().await.unwrap();
+    let ms: u64 = retry
+        .trim()
+        .strip_prefix("retry: ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1000..=3000).contains(&ms), "{retry:?}");
     let block = stream.next_block().await.unwrap();
     assert!(
         block.contains("event: join") && block.contains("ana"),

@@ -67,7 +67,7 @@ async fn an_event_published_on_one_instance_reaches_the_other_under_the_same_id(
     };
     let (a, b) = (connect(&redis).await, connect(&redis).await);
     let mut on_b = b.subscribe("room", None).await.unwrap().cursor;
-    let id = a.publish("room", body(1)).await.unwrap();
+    let id = a.publish("room", body(1), None).await.unwrap();
     let batch = next(&mut on_b).await.unwrap();
     assert_eq!(batch.len(), 1);
     assert_eq!(batch[0].id(), &*id);
@@ -78,7 +78,7 @@ async fn an_event_published_on_one_instance_reaches_the_other_under_the_same_id(
     );
     // Ids are <epoch>-<n>, numbered from 1 in each stream.
     assert!(id.ends_with("-1"), "{id}");
-    let second = b.publish("room", body(2)).await.unwrap();
+    let second = b.publish("room", body(2), None).await.unwrap();
     assert_eq!(
         second.split('-').next(),
         id.split('-').next(),
@@ -95,7 +95,7 @@ async fn a_client_resumes_on_another_instance_with_what_it_missed() {
     let (a, b) = (connect(&redis).await, connect(&redis).await);
     let mut ids = Vec::new();
     for n in 1..=10 {
-        ids.push(a.publish("t", body(n)).await.unwrap());
+        ids.push(a.publish("t", body(n), None).await.unwrap());
     }
     // B has never read the topic: the replay comes from Redis.
     let resumed = b.subscribe("t", Some(&ids[4])).await.unwrap();
@@ -103,7 +103,7 @@ async fn a_client_resumes_on_another_instance_with_what_it_missed() {
     let mut cursor = resumed.cursor;
     assert_eq!(take(&mut cursor, 5).await, numbers(6..=10));
     // Then the live events, once.
-    a.publish("t", body(11)).await.unwrap();
+    a.publish("t", body(11), None).await.unwrap();
     assert_eq!(take(&mut cursor, 1).await, ["11"]);
     // Now B reads the topic: a second resume is served from its ring.
     let again = b.subscribe("t", Some(&ids[8])).await.unwrap();
@@ -124,7 +124,7 @@ async fn history_is_lost_only_when_redis_no_longer_has_the_next_event() {
         .unwrap();
     let mut ids = Vec::new();
     for n in 1..=400 {
-        ids.push(backplane.publish("t", body(n)).await.unwrap());
+        ids.push(backplane.publish("t", body(n), None).await.unwrap());
     }
     // `MAXLEN ~ 10` trims whole nodes: find the oldest event kept.
     let everything = backplane.subscribe("t", Some("not-an-id")).await.unwrap();
@@ -195,11 +195,11 @@ async fn a_new_topic_is_read_at_once_while_the_reader_waits_on_others() {
         .await
         .unwrap();
     let mut first = backplane.subscribe("one", None).await.unwrap().cursor;
-    backplane.publish("one", body(1)).await.unwrap();
+    backplane.publish("one", body(1), None).await.unwrap();
     assert_eq!(take(&mut first, 1).await, ["1"]);
     for topic in ["two", "three", "four"] {
         let mut cursor = backplane.subscribe(topic, None).await.unwrap().cursor;
-        backplane.publish(topic, body(2)).await.unwrap();
+        backplane.publish(topic, body(2), None).await.unwrap();
         assert_eq!(take(&mut cursor, 1).await, ["2"], "{topic}");
     }
 }
@@ -212,18 +212,34 @@ async fn redis_restarting_loses_nothing_and_publishing_meanwhile_is_an_error() {
     let (a, b) = (connect(&redis).await, connect(&redis).await);
     let mut cursor = b.subscribe("t", None).await.unwrap().cursor;
     for n in 1..=50 {
-        a.publish("t", body(n)).await.unwrap();
+        a.publish("t", body(n), None).await.unwrap();
     }
     redis.stop();
-    match a.publish("t", body(0)).await {
-        Err(BackplaneError::Failed(err)) => eprintln!("while down: {err}"),
-        other => panic!("a publish while Redis is down: {other:?}"),
+    // The first may have been on its way when the connection broke (its
+    // outcome unknown); once Redis is known to be down, nothing is sent.
+    match a.publish("t", body(0), None).await {
+        Err(BackplaneError::Unanswered(err) | BackplaneError::Failed(err)) => {
+            eprintln!("as Redis went: {err}")
+        }
+        other => panic!("a publish as Redis went down: {other:?}"),
+    }
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        match a.publish("t", body(0), None).await {
+            Err(BackplaneError::Failed(err)) => eprintln!("while down: {err}"),
+            other => panic!("a publish while Redis is down: {other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(1),
+            "it fails at once, not after {took:?}"
+        );
     }
     redis.start_again(true);
     let mut published = 50;
     while published < 100 {
         // The connection comes back on its own; until then, typed errors.
-        match a.publish("t", body(published + 1)).await {
+        match a.publish("t", body(published + 1), None).await {
             Ok(_) => published += 1,
             Err(BackplaneError::Failed(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
             Err(err) => panic!("{err}"),
@@ -245,12 +261,12 @@ async fn redis_losing_its_data_is_history_lost() {
     let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
     let mut last = None;
     for n in 1..=5 {
-        last = Some(backplane.publish("t", body(n)).await.unwrap());
+        last = Some(backplane.publish("t", body(n), None).await.unwrap());
     }
     assert_eq!(take(&mut cursor, 5).await, numbers(1..=5));
     redis.start_again(false);
     loop {
-        match backplane.publish("t", body(6)).await {
+        match backplane.publish("t", body(6), None).await {
             Ok(_) => break,
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
@@ -276,7 +292,7 @@ async fn entries_written_by_others_are_skipped_not_mangled() {
     };
     let backplane = connect(&redis).await;
     let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
-    let first = backplane.publish("t", body(1)).await.unwrap();
+    let first = backplane.publish("t", body(1), None).await.unwrap();
     let epoch = first.split('-').next().unwrap();
     let client = redis_client(&redis).await;
     let mut connection = client;
@@ -291,7 +307,7 @@ async fn entries_written_by_others_are_skipped_not_mangled() {
         &["XADD", "sse:t", &format!("{epoch}-*"), "data", "by hand"],
     )
     .await;
-    backplane.publish("t", body(4)).await.unwrap();
+    backplane.publish("t", body(4), None).await.unwrap();
     assert_eq!(take(&mut cursor, 3).await, ["1", "by hand", "4"]);
 }
 
@@ -321,11 +337,11 @@ async fn close_ends_cursors_and_refuses_publishes() {
     };
     let backplane = connect(&redis).await;
     let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
-    backplane.publish("t", body(1)).await.unwrap();
+    backplane.publish("t", body(1), None).await.unwrap();
     assert_eq!(take(&mut cursor, 1).await, ["1"]);
     backplane.close();
     assert!(matches!(
-        backplane.publish("t", body(2)).await,
+        backplane.publish("t", body(2), None).await,
         Err(BackplaneError::Closed)
     ));
     assert_eq!(next(&mut cursor).await, Err(CursorError::Closed));
@@ -483,7 +499,7 @@ mod scale_out {
                 a.kill();
                 a_alive.store(false, Ordering::Relaxed);
             }
-            if n == EVENTS / 2 {
+            if n == EVENTS / 2 && failed_while_down == 0 {
                 redis.stop();
                 match b.hub.publish(Tick(usize::MAX)).await {
                     Err(PublishError::Backplane(_)) => failed_while_down += 1,
@@ -639,7 +655,7 @@ mod interleavings {
                 Op::Publish { via } => {
                     ids.push(
                         instances[via]
-                            .publish(topic, body(ids.len()))
+                            .publish(topic, body(ids.len()), None)
                             .await
                             .unwrap(),
                     );
@@ -689,7 +705,12 @@ mod interleavings {
             }
         }
         // One more event, so that a reader that missed trimmed ones sees the gap.
-        ids.push(instances[0].publish(topic, body(ids.len())).await.unwrap());
+        ids.push(
+            instances[0]
+                .publish(topic, body(ids.len()), None)
+                .await
+                .unwrap(),
+        );
         for subscriber in &mut subscribers {
             drain(subscriber, ids.len()).await?;
         }
@@ -777,5 +798,145 @@ mod unavailable {
             .await
             .expect("the stream ends");
         assert_eq!(ended.recv().await, Some(Ended::Unavailable));
+    }
+}
+
+#[tokio::test]
+async fn a_publish_retried_with_its_key_while_redis_is_frozen_is_stored_once() {
+    let Some(redis) = RedisServer::start("redis: frozen") else {
+        return;
+    };
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    let mut cursor = b.subscribe("t", None).await.unwrap().cursor;
+    a.publish("t", body(1), Some("m-1")).await.unwrap();
+    redis.freeze();
+    // No answer: Redis has the command and will run it once thawed, so the
+    // error says the outcome is unknown; the publisher retries.
+    for _ in 0..2 {
+        match a.publish("t", body(2), Some("m-2")).await {
+            Err(BackplaneError::Unanswered(err)) => eprintln!("while frozen: {err}"),
+            other => panic!("a publish to a frozen Redis: {other:?}"),
+        }
+    }
+    redis.thaw();
+    let id = loop {
+        match a.publish("t", body(2), Some("m-2")).await {
+            Ok(id) => break id,
+            Err(BackplaneError::Unanswered(_) | BackplaneError::Failed(_)) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(err) => panic!("{err}"),
+        }
+    };
+    // Another instance's retry of an older message, much later: still once.
+    let again = b.publish("t", body(1), Some("m-1")).await.unwrap();
+    a.publish("t", body(3), None).await.unwrap();
+    assert_eq!(
+        take(&mut cursor, 3).await,
+        ["1", "2", "3"],
+        "every message once"
+    );
+    let mut client = redis_client(&redis).await;
+    let len: usize = redis_cmd(&mut client, &["XLEN", "sse:t"]).await;
+    assert_eq!(len, 3);
+    assert_ne!(id, again);
+    let kept: String = redis_cmd(&mut client, &["GET", "sse:t\0m-2"]).await;
+    assert_eq!(kept, &*id, "the key names the event it published");
+    let ttl: i64 = redis_cmd(&mut client, &["PTTL", "sse:t\0m-2"]).await;
+    assert!(ttl > 0 && ttl <= 600_000, "kept for the window: {ttl} ms");
+}
+
+#[tokio::test]
+async fn a_backplane_that_cannot_reach_redis_says_so_at_once_and_where() {
+    let Some(mut redis) = RedisServer::start("redis: unreachable at start") else {
+        return;
+    };
+    let url = redis.url();
+    redis.freeze();
+    let started = std::time::Instant::now();
+    let frozen = RedisBackplane::builder(&url).connect().await.unwrap_err();
+    let took = started.elapsed();
+    eprintln!("frozen: {frozen} after {took:?}");
+    assert!(
+        frozen.to_string().contains(&format!("Redis at {url}")),
+        "{frozen}"
+    );
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    redis.stop();
+    let started = std::time::Instant::now();
+    let down = RedisBackplane::builder(&url).connect().await.unwrap_err();
+    let took = started.elapsed();
+    eprintln!("down: {down} after {took:?}");
+    assert!(
+        down.to_string().contains(&format!("Redis at {url}")),
+        "{down}"
+    );
+    assert!(took < Duration::from_secs(1), "refused at once: {took:?}");
+    let secret = url.replace("redis://", "redis://:s3cret@");
+    let hidden = RedisBackplane::builder(secret).connect().await.unwrap_err();
+    assert!(!hidden.to_string().contains("s3cret"), "{hidden}");
+}
+
+mod refused {
+    //! A publish Redis refuses (out of memory) stores nothing, says so, and
+    //! is logged once per outage with Redis's own error.
+
+    use sse_runtime::hub::{Hub, PublishOutcome, RedisBackplane};
+    use sse_runtime::sse;
+
+    use super::support::redis::RedisServer;
+    use super::support::traces::Recorded;
+    use super::{redis_client, redis_cmd};
+
+    #[derive(serde::Serialize)]
+    struct Note(u32);
+
+    /// A route, for its hub's type (never served).
+    #[sse("/notes", serializer = Json, events(Note = "note"))]
+    async fn notes(_session: NotesSession) {}
+
+    const FAILED: &str =
+        "hub: a publish failed; further failures are counted, not logged, until one succeeds";
+
+    #[tokio::test]
+    async fn a_publish_redis_refuses_is_not_published_and_logged_once_per_outage() {
+        let Some(redis) = RedisServer::start("redis: out of memory") else {
+            return;
+        };
+        let recorded = Recorded::default();
+        let _default = tracing::subscriber::set_default(recorded.clone());
+        let backplane = RedisBackplane::builder(redis.url())
+            .connect()
+            .await
+            .unwrap();
+        let _never_served = notes;
+        let hub = Hub::<NotesRoute>::with_backplane(backplane);
+        hub.publish(Note(1)).await.unwrap();
+        let mut client = redis_client(&redis).await;
+        let full = |limit: &'static str| ["CONFIG", "SET", "maxmemory", limit];
+        let _: () = redis_cmd(
+            &mut client,
+            &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+        )
+        .await;
+        for outage in 1..=2 {
+            let _: () = redis_cmd(&mut client, &full("1")).await;
+            for _ in 0..5 {
+                let err = hub.publish(Note(2)).await.unwrap_err();
+                assert_eq!(err.outcome(), PublishOutcome::NotPublished, "{err}");
+                assert!(err.to_string().contains("OOM"), "Redis's own error: {err}");
+            }
+            let logged = recorded.events(FAILED);
+            assert_eq!(logged.len(), outage, "once per outage");
+            let last = &logged[outage - 1].fields;
+            assert!(last["error"].contains("OOM"), "{last:?}");
+            assert_eq!(last["outcome"], "not_published");
+            assert_eq!(last["hub"], "NotesRoute");
+            let _: () = redis_cmd(&mut client, &full("0")).await;
+            hub.publish(Note(3)).await.unwrap();
+            assert_eq!(recorded.events("hub: publishing works again").len(), outage);
+        }
+        let len: usize = redis_cmd(&mut client, &["XLEN", "sse:"]).await;
+        assert_eq!(len, 3, "nothing refused was stored");
     }
 }

@@ -203,20 +203,37 @@ fn proxied_server(proxies: TrustedProxies) -> Server {
 
 #[tokio::test]
 async fn forwarded_headers_from_a_trusted_proxy_name_the_client_on_every_path() {
-    let proxies = TrustedProxies::parse(["127.0.0.1"])
-        .unwrap()
-        .forwarded_headers();
-    let server = start(proxied_server(proxies)).await;
-    let forwarded: &[(&str, &[u8])] = &[
+    // The proxy appends to X-Forwarded-For; the client also sent a
+    // `Forwarded` of its own choosing, which the proxy passed on.
+    let sent: &[(&str, &[u8])] = &[
         ("x-forwarded-for", b"6.6.6.6, 203.0.113.9"),
-        ("x-forwarded-proto", b"https"),
+        ("x-forwarded-proto", b"http"),
+        ("forwarded", b"for=6.6.6.6;proto=https"),
+    ];
+    let proxies = TrustedProxies::parse(["127.0.0.1"]).unwrap();
+    let server = start(proxied_server(proxies.clone().x_forwarded_for())).await;
+    for via in Via::ALL {
+        let mut opened = open_on(via, server.addr, "/", "/whois", sent).await;
+        assert_eq!(
+            opened.stream.next_block().await.unwrap(),
+            "data: peer=Some(203.0.113.9:0) scheme=http\n\n",
+            "{via:?}: X-Forwarded-For is read, Forwarded is not"
+        );
+    }
+    server.stop().await;
+    // The proxy writes `Forwarded`: the X-Forwarded-* a client sent are not read.
+    let server = start(proxied_server(proxies.forwarded())).await;
+    let sent: &[(&str, &[u8])] = &[
+        ("x-forwarded-for", b"6.6.6.6"),
+        ("x-forwarded-proto", b"http"),
+        ("forwarded", b"for=203.0.113.9;proto=https"),
     ];
     for via in Via::ALL {
-        let mut opened = open_on(via, server.addr, "/", "/whois", forwarded).await;
+        let mut opened = open_on(via, server.addr, "/", "/whois", sent).await;
         assert_eq!(
             opened.stream.next_block().await.unwrap(),
             "data: peer=Some(203.0.113.9:0) scheme=https\n\n",
-            "{via:?}"
+            "{via:?}: Forwarded is read, X-Forwarded-* are not"
         );
     }
     server.stop().await;
@@ -227,7 +244,7 @@ async fn forwarded_headers_from_anyone_else_are_ignored() {
     // The test client (127.0.0.1) is not one of the proxies.
     let proxies = TrustedProxies::parse(["10.0.0.0/8"])
         .unwrap()
-        .forwarded_headers();
+        .x_forwarded_for();
     let server = start(proxied_server(proxies)).await;
     let spoofed: &[(&str, &[u8])] = &[
         ("x-forwarded-for", b"203.0.113.9"),

@@ -30,6 +30,7 @@
 //! | `sse_hub_delivered_total` | counter | events | `hub` | events written to subscribers (one per subscriber per event) |
 //! | `sse_hub_lagged_total` | counter | subscribers | `hub` | subscribers that fell behind the history (closed or skipped ahead, by the `Lagging` policy) |
 //! | `sse_hub_history_lost_total` | counter | signals | `hub` | `history-lost` signals sent |
+//! | `sse_hub_publish_failures_total` | counter | publishes | `hub`, `outcome` | publishes the backplane failed: `not_published`, or `unknown` (no answer: it may still be stored) |
 //!
 //! `route` is the route's path pattern (`/rooms/{room}`), never the
 //! request's path, so the label has one value per route. `hub` is the name
@@ -75,6 +76,8 @@ pub const HUB_DELIVERED: &str = "sse_hub_delivered_total";
 pub const HUB_LAGGED: &str = "sse_hub_lagged_total";
 /// `history-lost` signals sent, per hub.
 pub const HUB_HISTORY_LOST: &str = "sse_hub_history_lost_total";
+/// Publishes the backplane failed, per hub and outcome.
+pub const HUB_PUBLISH_FAILURES: &str = "sse_hub_publish_failures_total";
 
 /// Gives every metric its unit and help text in the installed recorder
 /// (an exporter shows them as `# HELP` and `# TYPE` lines). Call it after
@@ -185,6 +188,12 @@ const DESCRIPTIONS: &[(&str, Kind, Unit, &str)] = &[
         Unit::Count,
         "history-lost signals sent to hub subscribers.",
     ),
+    (
+        HUB_PUBLISH_FAILURES,
+        Kind::Counter,
+        Unit::Count,
+        "Publishes the hub's backplane failed, by outcome (not_published, or unknown: it may still be stored).",
+    ),
 ];
 
 /// One open connection: counted while it lives.
@@ -288,6 +297,8 @@ impl Drop for StreamMetrics {
 /// A hub's handles, taken when the hub is made.
 #[derive(Clone)]
 pub(crate) struct HubMetrics {
+    /// The hub's name (its route type's).
+    pub(crate) name: &'static str,
     pub(crate) subscribers: Gauge,
     pub(crate) published: Counter,
     pub(crate) delivered: Counter,
@@ -295,10 +306,17 @@ pub(crate) struct HubMetrics {
     pub(crate) history_lost: Counter,
 }
 
+/// A publish to the hub `hub` failed in its backplane, with `outcome`
+/// (`not_published` or `unknown`). Rare: the handle is looked up each time.
+pub(crate) fn publish_failed(hub: &'static str, outcome: &'static str) {
+    counter!(HUB_PUBLISH_FAILURES, "hub" => hub, "outcome" => outcome).increment(1);
+}
+
 impl HubMetrics {
     /// The handles of the hub named `hub` (its route type's name).
     pub(crate) fn new(hub: &'static str) -> Self {
         Self {
+            name: hub,
             subscribers: gauge!(HUB_SUBSCRIBERS, "hub" => hub),
             published: counter!(HUB_PUBLISHED, "hub" => hub),
             delivered: counter!(HUB_DELIVERED, "hub" => hub),

@@ -67,6 +67,55 @@ impl Example {
         }
     }
 
+    /// Runs it with `env` set, expecting it to exit on its own within
+    /// `limit`: its exit status, what it printed on stdout and on stderr, and
+    /// how long it ran.
+    pub fn run_to_exit(
+        name: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+        limit: Duration,
+    ) -> (std::process::ExitStatus, String, String, Duration) {
+        let started = Instant::now();
+        let mut child = Command::new(binary(name))
+            .env("PORT", "0")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                panic!("{name} still runs after {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let took = started.elapsed();
+        let read = |pipe: Option<Box<dyn std::io::Read>>| {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                pipe.read_to_string(&mut text).unwrap();
+            }
+            text
+        };
+        let stdout = read(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+        );
+        let stderr = read(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+        );
+        (status, stdout, stderr, took)
+    }
+
     /// How many connections its listening socket queues before it accepts
     /// them (its backlog, as `ss` reports it: iproute2 must be installed).
     pub fn listen_queue(&self) -> u32 {

@@ -231,6 +231,11 @@ pub async fn text(
 
 /// POSTs a JSON body and returns the response status.
 pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> u16 {
+    post_json_text(addr, path, json).await.0
+}
+
+/// POSTs a JSON body and returns the response status and body.
+pub async fn post_json_text(addr: SocketAddr, path: &str, json: &str) -> (u16, String) {
     let post = http::Request::post(format!("http://{addr}{path}"))
         .header("host", addr.to_string())
         .header("content-type", "application/json")
@@ -241,7 +246,10 @@ pub async fn post_json(addr: SocketAddr, path: &str, json: &str) -> u16 {
         .await
         .unwrap();
     tokio::spawn(conn);
-    sender.send_request(post).await.unwrap().status().as_u16()
+    let response = sender.send_request(post).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
 /// The ways a stream can be served: by the HTTP/1.1 fast path (the first

@@ -4,9 +4,11 @@
 pub mod example;
 pub mod http;
 pub mod parser;
+pub mod proxies;
 pub mod redis;
 pub mod routes;
 pub mod tls;
+pub mod traces;
 
 use std::path::Path;
 

@@ -94,9 +94,34 @@ impl RedisServer {
     /// Kills the server (its data stays on disk).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // A frozen server dies of SIGKILL too; thawed first, so that
+            // nothing is left stopped if the kill fails.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Freezes the server (`SIGSTOP`): connections stay open, commands are
+    /// taken by the kernel and wait, and nothing answers until [`thaw`](Self::thaw).
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server run again (`SIGCONT`): it runs what waited.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let sent = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill {signal} {pid}");
     }
 
     /// Starts it again on the same port; with `keep_data` false, with

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -129,10 +130,24 @@ pub enum BackplaneError {
     /// Closed: nothing more can be published or subscribed.
     #[error("the hub is closed")]
     Closed,
-    /// The backplane's own failure (a lost connection to Redis, say).
+    /// The backplane's own failure, known to have done nothing: it could
+    /// not be reached, or it refused the command (Redis out of memory, say).
     #[error("backplane failure: {0}")]
     Failed(Box<dyn std::error::Error + Send + Sync>),
+    /// No answer came (the reply timed out, or the connection was lost
+    /// after the command went out): what was asked may still be done. A
+    /// publish retried with the same idempotency key is never done twice.
+    #[error("no answer from the backplane, so it may still be done: {0}")]
+    Unanswered(Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// How long a backplane remembers a publish's idempotency key unless told
+/// otherwise (ten minutes): a retry within it is not published again.
+///
+/// ```
+/// assert_eq!(sse_runtime::hub::DEFAULT_IDEMPOTENCY_WINDOW.as_secs(), 600);
+/// ```
+pub const DEFAULT_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(600);
 
 /// A subscriber's position in a topic.
 ///
@@ -173,10 +188,17 @@ pub trait Backplane: Send + Sync + 'static {
 
     /// Appends `body` (an event encoded without its id) to `topic` under a
     /// new id, and returns the id.
+    ///
+    /// With an idempotency `key`: if an event was published to `topic` with
+    /// the same key within the backplane's window, appends nothing and
+    /// returns that event's id, so a publisher that retries after an
+    /// unknown outcome ([`BackplaneError::Unanswered`]) publishes once. The
+    /// check and the append are one atomic step.
     fn publish(
         &self,
         topic: &str,
         body: EventBody,
+        key: Option<&str>,
     ) -> impl Future<Output = Result<Arc<str>, BackplaneError>> + Send;
 
     /// A cursor on `topic`, positioned after `last_event_id` (replaying what
@@ -200,6 +222,7 @@ pub(super) trait DynBackplane: Send + Sync + 'static {
         &'a self,
         topic: &'a str,
         body: EventBody,
+        key: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Arc<str>, BackplaneError>>;
 
     fn subscribe<'a>(
@@ -218,8 +241,9 @@ impl<B: Backplane> DynBackplane for B {
         &'a self,
         topic: &'a str,
         body: EventBody,
+        key: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Arc<str>, BackplaneError>> {
-        Box::pin(Backplane::publish(self, topic, body))
+        Box::pin(Backplane::publish(self, topic, body, key))
     }
 
     fn subscribe<'a>(

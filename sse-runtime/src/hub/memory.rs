@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
-use super::backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
+use super::backplane::{
+    Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed, DEFAULT_IDEMPOTENCY_WINDOW,
+};
 use super::waiters::{lock, Waiters};
 use crate::event::EventBody;
 
@@ -40,6 +42,8 @@ pub struct MemoryBackplane {
     /// dropped and made again.
     next_number: AtomicU64,
     evict_after: Option<Duration>,
+    /// How long a publish's idempotency key is remembered.
+    idempotency_window: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +80,43 @@ struct Ring {
     active: Instant,
     /// The cursors waiting for the next publish.
     waiters: Waiters,
+    /// The idempotency keys published with, within their window.
+    keys: Keys,
+}
+
+/// A topic's recent idempotency keys, each with the id its publish got.
+#[derive(Debug, Default)]
+struct Keys {
+    ids: HashMap<Arc<str>, Arc<str>>,
+    /// The same keys, in the order they expire (each is kept for the same
+    /// window, so that is the order they came in).
+    expiry: VecDeque<(Instant, Arc<str>)>,
+}
+
+impl Keys {
+    /// The id published with `key`, if that was within its window.
+    fn get(&mut self, key: &str, now: Instant) -> Option<Arc<str>> {
+        self.expire(now);
+        self.ids.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: &str, id: Arc<str>, until: Instant) {
+        let key: Arc<str> = key.into();
+        self.ids.insert(key.clone(), id);
+        self.expiry.push_back((until, key));
+    }
+
+    /// Forgets the keys whose window ended by `now`: O(1) for each.
+    fn expire(&mut self, now: Instant) {
+        while let Some((until, _)) = self.expiry.front() {
+            if *until > now {
+                break;
+            }
+            if let Some((_, key)) = self.expiry.pop_front() {
+                self.ids.remove(&key);
+            }
+        }
+    }
 }
 
 impl Ring {
@@ -113,7 +154,25 @@ impl MemoryBackplane {
             closed: AtomicBool::new(false),
             next_number: AtomicU64::new(1),
             evict_after: None,
+            idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
         }
+    }
+
+    /// How long a publish's idempotency key is remembered
+    /// ([`DEFAULT_IDEMPOTENCY_WINDOW`](super::DEFAULT_IDEMPOTENCY_WINDOW)
+    /// unless set): a publish with the same key to the same topic within it
+    /// is not published again. A topic with keys still in their window is
+    /// not evicted as idle.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let backplane = sse_runtime::hub::MemoryBackplane::new(100)
+    ///     .idempotency_window(Duration::from_secs(60));
+    /// # drop(backplane);
+    /// ```
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window;
+        self
     }
 
     /// Lets a topic go, history and all, once it has had no subscriber and
@@ -177,6 +236,7 @@ impl MemoryBackplane {
                 cursors: 0,
                 active: Instant::now(),
                 waiters: Waiters::new(self.closed.load(Ordering::Acquire)),
+                keys: Keys::default(),
             }),
         });
         topics.logs.insert(topic.into(), log.clone());
@@ -207,7 +267,10 @@ fn sweep(topics: &mut Topics, after: Duration) {
     let now = Instant::now();
     topics.logs.retain(|_, log| {
         let mut ring = lock(&log.ring);
-        let idle = ring.cursors == 0 && now.duration_since(ring.active) >= after;
+        ring.keys.expire(now);
+        let idle = ring.cursors == 0
+            && now.duration_since(ring.active) >= after
+            && ring.keys.ids.is_empty();
         ring.evicted = idle;
         !idle
     });
@@ -217,24 +280,45 @@ fn sweep(topics: &mut Topics, after: Duration) {
 impl Backplane for MemoryBackplane {
     type Cursor = MemoryCursor;
 
-    async fn publish(&self, topic: &str, body: EventBody) -> Result<Arc<str>, BackplaneError> {
-        let (log, entry, mut wakers) = self.ring(topic, |log, ring| {
+    async fn publish(
+        &self,
+        topic: &str,
+        body: EventBody,
+        key: Option<&str>,
+    ) -> Result<Arc<str>, BackplaneError> {
+        let published = self.ring(topic, |log, ring| {
             if ring.waiters.is_closed() {
                 return Err(BackplaneError::Closed);
+            }
+            // Looked up and stored under the topic's lock: two publishes with
+            // one key cannot both append.
+            let now = Instant::now();
+            if let Some(id) = key.and_then(|key| ring.keys.get(key, now)) {
+                return Ok(Err(id));
             }
             // Taken under the topic's lock, so numbers increase within it.
             let number = self.next_number.fetch_add(1, Ordering::Relaxed);
             let entry = Entry::numbered(&body, self.run, number);
+            if let Some(key) = key {
+                let until = now.checked_add(self.idempotency_window);
+                let until = until.unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
+                ring.keys.insert(key, entry.id().into(), until);
+            }
             ring.entries.push_back((number, entry.clone()));
             if ring.entries.len() > self.history {
                 ring.dropped = ring.entries.pop_front().map(|(number, _)| number);
                 ring.first += 1;
             }
             if self.evict_after.is_some() {
-                ring.active = Instant::now();
+                ring.active = now;
             }
-            Ok((log.clone(), entry, ring.waiters.take()))
+            Ok(Ok((log.clone(), entry, ring.waiters.take())))
         })?;
+        let (log, entry, mut wakers) = match published {
+            Ok(published) => published,
+            // Published before with this key: its id again, and nothing new.
+            Err(id) => return Ok(id),
+        };
         wakers.drain(..).for_each(Waker::wake);
         lock(&log.ring).waiters.give_back(wakers);
         Ok(entry.id().into())
@@ -365,10 +449,10 @@ mod tests {
     #[tokio::test]
     async fn live_subscribers_start_at_the_next_event_and_batch() {
         let backplane = MemoryBackplane::new(10);
-        backplane.publish("t", body(1)).await.unwrap();
+        backplane.publish("t", body(1), None).await.unwrap();
         let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
         for n in 2..=4 {
-            backplane.publish("t", body(n)).await.unwrap();
+            backplane.publish("t", body(n), None).await.unwrap();
         }
         assert_eq!(numbers(&mut cursor, 2).await.unwrap(), ["2", "3"]);
         assert_eq!(numbers(&mut cursor, 64).await.unwrap(), ["4"]);
@@ -381,7 +465,7 @@ mod tests {
         let publisher = backplane.clone();
         let waiting = tokio::spawn(async move { numbers(&mut cursor, 8).await });
         tokio::task::yield_now().await;
-        publisher.publish("t", body(1)).await.unwrap();
+        publisher.publish("t", body(1), None).await.unwrap();
         assert_eq!(waiting.await.unwrap().unwrap(), ["1"]);
     }
 
@@ -390,7 +474,13 @@ mod tests {
         let backplane = MemoryBackplane::new(3);
         let mut ids = Vec::new();
         for n in 1..=5 {
-            ids.push(backplane.publish("t", body(n)).await.unwrap().to_string());
+            ids.push(
+                backplane
+                    .publish("t", body(n), None)
+                    .await
+                    .unwrap()
+                    .to_string(),
+            );
         }
         let resumed = backplane.subscribe("t", Some(&ids[2])).await.unwrap();
         assert!(!resumed.history_lost);
@@ -419,10 +509,10 @@ mod tests {
     async fn a_cursor_behind_the_history_lags_then_can_skip_ahead() {
         let backplane = MemoryBackplane::new(2);
         let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
-        backplane.publish("t", body(1)).await.unwrap();
+        backplane.publish("t", body(1), None).await.unwrap();
         assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["1"]);
         for n in 2..=5 {
-            backplane.publish("t", body(n)).await.unwrap();
+            backplane.publish("t", body(n), None).await.unwrap();
         }
         match numbers(&mut cursor, 8).await {
             Err(CursorError::Lagged { last_delivered }) => {
@@ -438,17 +528,17 @@ mod tests {
     async fn close_drains_then_ends() {
         let backplane = MemoryBackplane::new(8);
         let mut cursor = backplane.subscribe("t", None).await.unwrap().cursor;
-        backplane.publish("t", body(1)).await.unwrap();
+        backplane.publish("t", body(1), None).await.unwrap();
         backplane.close();
         assert!(matches!(
-            backplane.publish("t", body(2)).await,
+            backplane.publish("t", body(2), None).await,
             Err(BackplaneError::Closed)
         ));
         assert_eq!(numbers(&mut cursor, 8).await.unwrap(), ["1"]);
         assert_eq!(numbers(&mut cursor, 8).await, Err(CursorError::Closed));
         // A topic made after close is closed too.
         assert!(matches!(
-            backplane.publish("new", body(1)).await,
+            backplane.publish("new", body(1), None).await,
             Err(BackplaneError::Closed)
         ));
     }
@@ -493,7 +583,7 @@ mod tests {
                 let mut batch = Vec::new();
                 while cursor.poll_next_batch(&mut cx, &mut batch, 8).is_ready() {}
             }
-            backplane.publish("t", body(round)).await.unwrap();
+            backplane.publish("t", body(round), None).await.unwrap();
             let log = backplane.log("t");
             let ring = lock(&log.ring);
             assert!(ring.waiters.spare_capacity() >= Some(100));
@@ -504,8 +594,8 @@ mod tests {
     #[tokio::test]
     async fn ids_are_unique_across_topics_and_name_only_their_own() {
         let backplane = MemoryBackplane::new(8);
-        let a = backplane.publish("a", body(1)).await.unwrap();
-        let b = backplane.publish("b", body(1)).await.unwrap();
+        let a = backplane.publish("a", body(1), None).await.unwrap();
+        let b = backplane.publish("b", body(1), None).await.unwrap();
         assert_ne!(a, b);
         // An id from another topic is not a place in this one.
         let from_a = backplane.subscribe("b", Some(&a)).await.unwrap();
@@ -518,7 +608,9 @@ mod tests {
     async fn fill(backplane: &MemoryBackplane, prefix: &str, n: usize) -> String {
         let mut first = None;
         for i in 0..n {
-            let entry = backplane.publish(&format!("{prefix}{i}"), body(1)).await;
+            let entry = backplane
+                .publish(&format!("{prefix}{i}"), body(1), None)
+                .await;
             first.get_or_insert_with(|| entry.unwrap().to_string());
         }
         first.unwrap()
@@ -531,14 +623,14 @@ mod tests {
         // A subscribed topic and a recently used one stay.
         let watched = backplane.subscribe("watched", None).await.unwrap().cursor;
         tokio::time::advance(Duration::from_secs(11)).await;
-        backplane.publish("recent", body(1)).await.unwrap();
+        backplane.publish("recent", body(1), None).await.unwrap();
         assert_eq!(backplane.topics(), MIN_SWEEP);
-        backplane.publish("new", body(1)).await.unwrap();
+        backplane.publish("new", body(1), None).await.unwrap();
         assert_eq!(backplane.topics(), 3, "watched, recent and new");
         assert_eq!(backplane.retained("idle-0"), 0);
         // Coming back to an evicted topic: told that history is lost, then
         // given the topic's new events, whose ids are newer.
-        let again = backplane.publish("idle-0", body(2)).await.unwrap();
+        let again = backplane.publish("idle-0", body(2), None).await.unwrap();
         let resumed = backplane.subscribe("idle-0", Some(&old_id)).await.unwrap();
         assert!(resumed.history_lost);
         let mut cursor = resumed.cursor;
@@ -560,12 +652,12 @@ mod tests {
     #[tokio::test]
     async fn a_publish_that_meets_an_evicted_topic_makes_it_again() {
         let backplane = MemoryBackplane::new(8).evict_idle_topics(Duration::ZERO);
-        backplane.publish("t", body(1)).await.unwrap();
+        backplane.publish("t", body(1), None).await.unwrap();
         // What a sweep does, between a publisher's lookup and its lock.
         let stale = backplane.log("t");
         lock(&backplane.topics).logs.remove("t");
         lock(&stale.ring).evicted = true;
-        backplane.publish("t", body(2)).await.unwrap();
+        backplane.publish("t", body(2), None).await.unwrap();
         assert_eq!(
             lock(&stale.ring).entries.len(),
             1,
@@ -577,12 +669,54 @@ mod tests {
     #[tokio::test]
     async fn ids_keep_increasing_across_runs() {
         let first = MemoryBackplane::new(8);
-        let id = first.publish("t", body(1)).await.unwrap().to_string();
+        let id = first.publish("t", body(1), None).await.unwrap().to_string();
         std::thread::sleep(std::time::Duration::from_millis(2));
         let second = MemoryBackplane::new(8);
-        let later = second.publish("t", body(1)).await.unwrap().to_string();
+        let later = second
+            .publish("t", body(1), None)
+            .await
+            .unwrap()
+            .to_string();
         let run = |id: &str| id.split('-').next().unwrap().parse::<u64>().unwrap();
         assert!(run(&later) > run(&id));
         assert!(second.subscribe("t", Some(&id)).await.unwrap().history_lost);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_publishes_once_within_its_window_and_per_topic() {
+        let window = Duration::from_secs(60);
+        let backplane = MemoryBackplane::new(8).idempotency_window(window);
+        let first = backplane.publish("t", body(1), Some("k")).await.unwrap();
+        let again = backplane.publish("t", body(2), Some("k")).await.unwrap();
+        assert_eq!(again, first, "a retry gets the first publish's id");
+        assert_eq!(backplane.retained("t"), 1, "and appends nothing");
+        let elsewhere = backplane.publish("u", body(1), Some("k")).await.unwrap();
+        assert_ne!(elsewhere, first, "keys are per topic");
+        let other = backplane.publish("t", body(3), Some("j")).await.unwrap();
+        assert_ne!(other, first);
+        tokio::time::advance(window).await;
+        let later = backplane.publish("t", body(4), Some("k")).await.unwrap();
+        assert_ne!(later, first, "the window is over");
+        assert_eq!(backplane.retained("t"), 3);
+        let kept = lock(&backplane.log("t").ring).keys.ids.len();
+        assert_eq!(kept, 1, "the keys whose window ended are forgotten");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_topic_is_not_evicted_while_its_keys_are_remembered() {
+        let backplane = MemoryBackplane::new(8)
+            .evict_idle_topics(Duration::ZERO)
+            .idempotency_window(Duration::from_secs(60));
+        let first = backplane
+            .publish("keyed", body(1), Some("k"))
+            .await
+            .unwrap();
+        fill(&backplane, "t", MIN_SWEEP).await;
+        assert_eq!(backplane.retained("keyed"), 1, "kept for its key");
+        let again = backplane
+            .publish("keyed", body(2), Some("k"))
+            .await
+            .unwrap();
+        assert_eq!(again, first);
     }
 }

@@ -43,6 +43,7 @@
 
 mod backplane;
 mod memory;
+mod publish;
 #[cfg(feature = "redis")]
 mod redis;
 mod waiters;
@@ -58,10 +59,13 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 
-use crate::event::{BodyError, EventBody};
+use crate::event::EventBody;
 
-pub use backplane::{Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed};
+pub use backplane::{
+    Backplane, BackplaneError, Cursor, CursorError, Entry, Subscribed, DEFAULT_IDEMPOTENCY_WINDOW,
+};
 pub use memory::{MemoryBackplane, MemoryCursor};
+pub use publish::{Publish, PublishError, PublishOutcome};
 #[cfg(feature = "redis")]
 pub use redis::{RedisBackplane, RedisBuilder, RedisCursor};
 
@@ -70,9 +74,8 @@ use backplane::DynBackplane;
 use crate::link::Link;
 use crate::metrics::HubMetrics;
 use crate::outbox::{EndReason, Feed, FeedFrame};
-use crate::serializer::SerializeError;
 use crate::typed::{EventOf, SessionOf};
-use crate::{Error, Event, EventError, Session};
+use crate::{Error, Event, Session};
 
 /// The event name of the signal a subscriber gets when events it should have
 /// received are gone from the history: its `Last-Event-ID` is older than the
@@ -143,36 +146,6 @@ pub enum Ended {
     Unavailable,
 }
 
-impl From<BodyError> for PublishError {
-    fn from(err: BodyError) -> Self {
-        match err {
-            BodyError::Event(err) => Self::Event(err),
-            BodyError::Serialize(err) => Self::Serialize(err),
-        }
-    }
-}
-
-/// Why a publish failed. Nothing was published.
-///
-/// ```
-/// use sse_runtime::hub::PublishError;
-/// fn report(err: PublishError) -> String { err.to_string() }
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PublishError {
-    /// The value did not serialize.
-    #[error(transparent)]
-    Serialize(#[from] SerializeError),
-    /// The event cannot be encoded (a hand-written `EventOf::NAME` with a
-    /// line break).
-    #[error(transparent)]
-    Event(#[from] EventError),
-    /// The backplane refused it (or the hub is closed).
-    #[error(transparent)]
-    Backplane(#[from] BackplaneError),
-}
-
 /// The hub's counters, all since it was built.
 ///
 /// ```
@@ -205,6 +178,7 @@ struct Counters {
     lagged: AtomicU64,
     history_lost: AtomicU64,
     metrics: HubMetrics,
+    failures: publish::Failures,
 }
 
 impl Counters {
@@ -220,6 +194,7 @@ impl Counters {
             lagged: AtomicU64::new(0),
             history_lost: AtomicU64::new(0),
             metrics: HubMetrics::new(hub),
+            failures: publish::Failures::default(),
         }
     }
 
@@ -268,6 +243,7 @@ pub struct Builder<R> {
     history: usize,
     lagging: Lagging,
     evict_after: Option<Duration>,
+    idempotency_window: Duration,
     route: PhantomData<fn() -> R>,
 }
 
@@ -314,6 +290,23 @@ impl<R> Builder<R> {
         self
     }
 
+    /// How long a publish's idempotency key is remembered
+    /// ([`DEFAULT_IDEMPOTENCY_WINDOW`] unless set); see
+    /// [`Publish::idempotency_key`].
+    ///
+    /// ```
+    /// # struct R;
+    /// use std::time::Duration;
+    /// let hub = sse_runtime::hub::Hub::<R>::builder()
+    ///     .idempotency_window(Duration::from_secs(60))
+    ///     .build();
+    /// # drop(hub);
+    /// ```
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window;
+        self
+    }
+
     /// The hub, with an in-memory history.
     ///
     /// ```
@@ -322,7 +315,8 @@ impl<R> Builder<R> {
     /// # drop(hub);
     /// ```
     pub fn build(self) -> Hub<R> {
-        let mut backplane = MemoryBackplane::new(self.history);
+        let mut backplane =
+            MemoryBackplane::new(self.history).idempotency_window(self.idempotency_window);
         if let Some(after) = self.evict_after {
             backplane = backplane.evict_idle_topics(after);
         }
@@ -398,6 +392,7 @@ impl<R> Hub<R> {
             history: 1024,
             lagging: Lagging::Close,
             evict_after: None,
+            idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             route: PhantomData,
         }
     }
@@ -582,14 +577,8 @@ impl<R> Topic<R> {
         // Encoded here, where `T` is checked: the future does not depend on `T`,
         // so a type the route does not declare is one error, not one per use.
         let body = EventBody::encode(T::NAME, |out| value.encode(out)).map_err(PublishError::from);
-        let backplane = self.hub.backplane.clone();
-        let counters = self.hub.counters.clone();
-        let topic = self.name.clone();
-        Publish(Box::pin(async move {
-            let id = backplane.publish(&topic, body?).await?;
-            counters.published();
-            Ok(id)
-        }))
+        let (backplane, counters) = (self.hub.backplane.clone(), self.hub.counters.clone());
+        Publish::new(body, backplane, counters, self.name.clone())
     }
 
     /// A subscription to this topic; see [`Subscription`].
@@ -917,25 +906,6 @@ fn history_lost_signal(last: Option<&str>) -> Event {
     Event::new()
         .event(HISTORY_LOST)
         .data(last.unwrap_or_default().to_owned())
-}
-
-/// The future of [`Topic::publish`] and [`Hub::publish`]: the new event's id.
-/// The value is already encoded; awaiting appends it to the history.
-#[must_use = "nothing is published until it is awaited"]
-pub struct Publish(Pin<Box<dyn Future<Output = Result<Arc<str>, PublishError>> + Send>>);
-
-impl fmt::Debug for Publish {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Publish").finish_non_exhaustive()
-    }
-}
-
-impl Future for Publish {
-    type Output = Result<Arc<str>, PublishError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.as_mut().poll(cx)
-    }
 }
 
 /// The future of [`Subscription::serve`]: how the serving ended.

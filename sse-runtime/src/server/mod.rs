@@ -551,7 +551,7 @@ impl<S> Server<S> {
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// use sse_runtime::server::proxy::TrustedProxies;
-    /// let proxies = TrustedProxies::parse(["10.0.0.0/8"])?.forwarded_headers();
+    /// let proxies = TrustedProxies::parse(["10.0.0.0/8"])?.x_forwarded_for();
     /// sse_runtime::Server::new().trusted_proxies(proxies).serve("0.0.0.0:8080").await?;
     /// # Ok(())
     /// # }

@@ -10,19 +10,25 @@
 //! use sse_runtime::server::proxy::TrustedProxies;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // nginx on the same machine, setting X-Forwarded-For and -Proto.
-//! let proxies = TrustedProxies::parse(["127.0.0.1", "::1"])?.forwarded_headers();
+//! // nginx on the same machine, appending to X-Forwarded-For and setting
+//! // X-Forwarded-Proto (the configuration in the README).
+//! let proxies = TrustedProxies::parse(["127.0.0.1", "::1"])?.x_forwarded_for();
 //! sse_runtime::Server::new().trusted_proxies(proxies).serve("127.0.0.1:8080").await?;
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! With [`forwarded_headers`](TrustedProxies::forwarded_headers), the
-//! client is read from `Forwarded` (RFC 7239), or else `X-Forwarded-For`,
-//! from the right: each hop that is a trusted proxy is skipped, and the
-//! first that is not is the client (so a client cannot pass itself off as
-//! someone else by sending its own header: the proxy appends the address it
-//! saw). `proto=` or `X-Forwarded-Proto` tells [`Request::scheme`]. With
+//! Say which header your proxy writes, and only that one is read: with
+//! [`x_forwarded_for`](TrustedProxies::x_forwarded_for), `X-Forwarded-For`
+//! and `X-Forwarded-Proto` (nginx, HAProxy's `option forwardfor`, most
+//! cloud load balancers); with [`forwarded`](TrustedProxies::forwarded),
+//! `Forwarded` (RFC 7239) and its `proto=`. The other is ignored, since a
+//! proxy passes on what the client sent in a header it does not write, and
+//! a client could choose its own address and scheme with it. The client is
+//! read from the right: each hop that is a trusted proxy is skipped, and
+//! the first that is not is the client (so a client cannot pass itself off
+//! as someone else by sending its own header: the proxy appends the address
+//! it saw). The scheme, [`Request::scheme`], is the last value. With
 //! [`proxy_protocol`](TrustedProxies::proxy_protocol), a connection from a
 //! trusted address must start with a PROXY protocol header (v1 or v2, before
 //! TLS), whose source address is the client's; one that does not is
@@ -46,7 +52,7 @@ use crate::{request::Request, PeerAddr};
 /// ```
 /// use sse_runtime::server::proxy::TrustedProxies;
 /// let proxies = TrustedProxies::parse(["10.0.0.0/8", "192.168.1.7"])?
-///     .forwarded_headers()
+///     .x_forwarded_for()
 ///     .proxy_protocol();
 /// # let _ = proxies;
 /// # Ok::<(), ipnet::AddrParseError>(())
@@ -54,13 +60,24 @@ use crate::{request::Request, PeerAddr};
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies {
     nets: Vec<IpNet>,
-    headers: bool,
+    /// The one forwarded header the proxies write, if any.
+    header: Option<Header>,
     proxy_protocol: bool,
+}
+
+/// Which forwarded header a proxy writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Header {
+    /// `Forwarded` (RFC 7239): `for=` and `proto=`.
+    Forwarded,
+    /// `X-Forwarded-For` and `X-Forwarded-Proto`.
+    XForwardedFor,
 }
 
 impl TrustedProxies {
     /// The proxies at `nets`; nothing is read from them until
-    /// [`forwarded_headers`](Self::forwarded_headers) or
+    /// [`x_forwarded_for`](Self::x_forwarded_for),
+    /// [`forwarded`](Self::forwarded) or
     /// [`proxy_protocol`](Self::proxy_protocol) says what.
     ///
     /// ```
@@ -96,16 +113,34 @@ impl TrustedProxies {
         Ok(Self::new(nets))
     }
 
-    /// Believes `Forwarded`, `X-Forwarded-For` and `X-Forwarded-Proto` from
-    /// these proxies.
+    /// Believes `X-Forwarded-For` and `X-Forwarded-Proto` from these
+    /// proxies, and nothing in `Forwarded`: for a proxy that appends the
+    /// address it saw to `X-Forwarded-For` and sets `X-Forwarded-Proto`
+    /// (nginx's `$proxy_add_x_forwarded_for` and `$scheme`). Replaces
+    /// [`forwarded`](Self::forwarded).
     ///
     /// ```
     /// # use sse_runtime::server::proxy::TrustedProxies;
-    /// let proxies = TrustedProxies::parse(["127.0.0.1"]).unwrap().forwarded_headers();
+    /// let proxies = TrustedProxies::parse(["127.0.0.1"]).unwrap().x_forwarded_for();
     /// # let _ = proxies;
     /// ```
-    pub fn forwarded_headers(mut self) -> Self {
-        self.headers = true;
+    pub fn x_forwarded_for(mut self) -> Self {
+        self.header = Some(Header::XForwardedFor);
+        self
+    }
+
+    /// Believes `Forwarded` (RFC 7239: `for=`, `proto=`) from these
+    /// proxies, and nothing in `X-Forwarded-For` or `X-Forwarded-Proto`:
+    /// for a proxy that appends its element to `Forwarded`. Replaces
+    /// [`x_forwarded_for`](Self::x_forwarded_for).
+    ///
+    /// ```
+    /// # use sse_runtime::server::proxy::TrustedProxies;
+    /// let proxies = TrustedProxies::parse(["10.0.0.0/8"]).unwrap().forwarded();
+    /// # let _ = proxies;
+    /// ```
+    pub fn forwarded(mut self) -> Self {
+        self.header = Some(Header::Forwarded);
         self
     }
 
@@ -141,10 +176,11 @@ impl TrustedProxies {
         peer: Option<SocketAddr>,
         scheme: Scheme,
     ) -> (Option<SocketAddr>, Scheme) {
-        match peer {
-            Some(addr) if self.headers && self.trusts(addr.ip()) => {
-                let forwarded = forwarded_client(headers, addr, |ip| self.trusts(ip));
-                let scheme = forwarded_scheme(headers).unwrap_or(scheme);
+        match (peer, self.header) {
+            (Some(addr), Some(header)) if self.trusts(addr.ip()) => {
+                let hops = forwarded_hops(headers, header);
+                let forwarded = forwarded_client(&hops, addr, |ip| self.trusts(ip));
+                let scheme = forwarded_scheme(headers, header).unwrap_or(scheme);
                 (Some(forwarded), scheme)
             }
             _ => (peer, scheme),
@@ -158,11 +194,10 @@ impl TrustedProxies {
 /// the walk: nothing before it can be believed, so the last trusted
 /// address stands.
 fn forwarded_client(
-    headers: &HeaderMap,
+    hops: &[Option<SocketAddr>],
     peer: SocketAddr,
     trusted: impl Fn(IpAddr) -> bool,
 ) -> SocketAddr {
-    let hops = forwarded_hops(headers);
     let mut client = peer;
     for hop in hops.iter().rev() {
         let Some(hop) = hop else {
@@ -176,11 +211,11 @@ fn forwarded_client(
     client
 }
 
-/// The `for=` addresses of `Forwarded` if the request has one, else those
-/// of `X-Forwarded-For`, left to right (`None` for a hop that is not an
-/// address).
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<SocketAddr>> {
-    if headers.contains_key(http::header::FORWARDED) {
+/// The hops `header` names, left to right: the `for=` addresses of
+/// `Forwarded`, or the addresses of `X-Forwarded-For` (`None` for a hop
+/// that is not an address).
+fn forwarded_hops(headers: &HeaderMap, header: Header) -> Vec<Option<SocketAddr>> {
+    if header == Header::Forwarded {
         return forwarded_params(headers, "for").map(node).collect();
     }
     headers
@@ -226,13 +261,16 @@ fn node(text: &str) -> Option<SocketAddr> {
     bare.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0))
 }
 
-/// `proto=` of the last `Forwarded` element that has one, else the last
-/// `X-Forwarded-Proto`.
-fn forwarded_scheme(headers: &HeaderMap) -> Option<Scheme> {
-    let proto = forwarded_params(headers, "proto").next_back().or_else(|| {
-        let value = headers.get_all("x-forwarded-proto").iter().next_back()?;
-        Some(value.to_str().ok()?.rsplit(',').next()?.trim())
-    })?;
+/// The scheme `header` gives: `proto=` of the last `Forwarded` element
+/// that has one, or the last `X-Forwarded-Proto`.
+fn forwarded_scheme(headers: &HeaderMap, header: Header) -> Option<Scheme> {
+    let proto = match header {
+        Header::Forwarded => forwarded_params(headers, "proto").next_back()?,
+        Header::XForwardedFor => {
+            let value = headers.get_all("x-forwarded-proto").iter().next_back()?;
+            value.to_str().ok()?.rsplit(',').next()?.trim()
+        }
+    };
     if proto.eq_ignore_ascii_case("https") {
         Some(Scheme::Https)
     } else if proto.eq_ignore_ascii_case("http") {
@@ -337,11 +375,16 @@ mod tests {
     fn proxies() -> TrustedProxies {
         TrustedProxies::parse(["10.0.0.0/8", "127.0.0.1"])
             .unwrap()
-            .forwarded_headers()
+            .x_forwarded_for()
     }
 
     fn client(pairs: &[(&str, &str)], peer: &str) -> (Option<SocketAddr>, Scheme) {
         proxies().client(&headers(pairs), Some(peer.parse().unwrap()), Scheme::Http)
+    }
+
+    fn client_by_forwarded(pairs: &[(&str, &str)], peer: &str) -> (Option<SocketAddr>, Scheme) {
+        let proxies = proxies().forwarded();
+        proxies.client(&headers(pairs), Some(peer.parse().unwrap()), Scheme::Http)
     }
 
     #[test]
@@ -387,24 +430,42 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_wins_over_x_forwarded_for_and_reads_ports_and_ipv6() {
+    fn only_the_header_the_proxy_writes_is_read() {
         let both = [
             (
                 "forwarded",
                 "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.3",
             ),
             ("x-forwarded-for", "203.0.113.9"),
+            ("x-forwarded-proto", "http"),
         ];
-        let (peer, scheme) = client(&both, "127.0.0.1:5000");
+        // The proxy writes Forwarded: what a client put in X-Forwarded-* is not read.
+        let (peer, scheme) = client_by_forwarded(&both, "127.0.0.1:5000");
         assert_eq!(peer, Some("[2001:db8::7]:4711".parse().unwrap()));
         assert_eq!(scheme, Scheme::Https);
         let obfuscated = [("forwarded", "for=_hidden, for=10.0.0.3")];
         assert_eq!(
-            client(&obfuscated, "127.0.0.1:5000").0,
+            client_by_forwarded(&obfuscated, "127.0.0.1:5000").0,
             Some("10.0.0.3:0".parse().unwrap())
         );
+        // The proxy writes X-Forwarded-*: a client's Forwarded is not read.
+        let (peer, scheme) = client(&both, "127.0.0.1:5000");
+        assert_eq!(peer, Some("203.0.113.9:0".parse().unwrap()));
+        assert_eq!(scheme, Scheme::Http);
+        let forged = [("forwarded", "for=6.6.6.6;proto=https")];
+        let (peer, scheme) = client(&forged, "127.0.0.1:5000");
+        assert_eq!(
+            peer,
+            Some("127.0.0.1:5000".parse().unwrap()),
+            "no hop: the proxy stands"
+        );
+        assert_eq!(scheme, Scheme::Http);
         let proto = [("x-forwarded-proto", "https")];
         assert_eq!(client(&proto, "127.0.0.1:5000").1, Scheme::Https);
+        assert_eq!(
+            client_by_forwarded(&proto, "127.0.0.1:5000").1,
+            Scheme::Http
+        );
     }
 
     #[test]
@@ -482,8 +543,10 @@ mod tests {
             if let Ok(value) = forwarded.parse() { map.insert(http::header::FORWARDED, value); }
             if let Ok(value) = xff.parse() { map.insert("x-forwarded-for", value); }
             let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-            let (client, _) = proxies().client(&map, Some(peer), Scheme::Http);
-            prop_assert!(client.is_some());
+            for proxies in [proxies(), proxies().forwarded()] {
+                let (client, _) = proxies.client(&map, Some(peer), Scheme::Http);
+                prop_assert!(client.is_some());
+            }
         }
     }
 }

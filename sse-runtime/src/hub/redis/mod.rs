@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use self::protocol::Position;
 use self::stream_id::StreamId;
 use self::topics::{TopicLog, Topics};
-use super::backplane::{Backplane, BackplaneError, Subscribed};
+use super::backplane::{Backplane, BackplaneError, Subscribed, DEFAULT_IDEMPOTENCY_WINDOW};
 use super::waiters::lock;
 use crate::event::EventBody;
 
@@ -62,9 +62,13 @@ pub use self::topics::RedisCursor;
 ///   again with backoff and reads each topic after the last id it had; if
 ///   Redis no longer has what came after it, subscribers are told as if they
 ///   had fallen behind the history ([`Lagging`](super::Lagging)).
-/// - A publish while Redis is unreachable fails with
-///   [`BackplaneError::Failed`]. A publish that fails after Redis received
-///   it (the reply lost with the connection) may still have been stored.
+/// - A publish while Redis is unreachable, or that Redis refuses (out of
+///   memory), fails with [`BackplaneError::Failed`]: nothing was stored. One
+///   that gets no answer (Redis frozen past the 2 s response timeout, the
+///   connection lost after the command went out) fails with
+///   [`BackplaneError::Unanswered`]: Redis may still run it. A publish with
+///   an [idempotency key](crate::hub::Publish::idempotency_key) is checked
+///   and appended in one script, so its retries store it at most once.
 /// - Events written into the stream by other programs must use the same
 ///   fields (`event`, `data`) and ids (`XADD key <epoch>-*`); other entries
 ///   are skipped, with a warning.
@@ -102,6 +106,8 @@ struct Config {
     count: usize,
     connect_timeout: Duration,
     response_timeout: Duration,
+    /// How long a publish's idempotency key is kept.
+    idempotency_window: Duration,
 }
 
 impl RedisBuilder {
@@ -143,6 +149,24 @@ impl RedisBuilder {
         self
     }
 
+    /// How long a publish's idempotency key is kept in Redis
+    /// ([`DEFAULT_IDEMPOTENCY_WINDOW`](crate::hub::DEFAULT_IDEMPOTENCY_WINDOW)
+    /// unless set; at least a millisecond): a publish with the same key to
+    /// the same topic within it, from any instance, is not published again.
+    /// Each key is a string next to its topic's stream (the stream's key, a
+    /// NUL byte, the idempotency key) that expires with the window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = sse_runtime::hub::RedisBackplane::builder("redis://127.0.0.1/")
+    ///     .idempotency_window(Duration::from_secs(60));
+    /// # drop(builder);
+    /// ```
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.config.idempotency_window = window.max(Duration::from_millis(1));
+        self
+    }
+
     /// Connects (a connection for commands, and one for the reader), checks
     /// the server's version and starts the reader task. Call it inside the
     /// tokio runtime that will serve.
@@ -154,16 +178,42 @@ impl RedisBuilder {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// It tries once, for at most the connection and response timeouts (2 s
+    /// each): a Redis that is down, frozen or too old fails it at once,
+    /// with an error that names the URL (its password left out), so an app
+    /// can refuse to start before it accepts a connection.
     pub async fn connect(self) -> Result<RedisBackplane, BackplaneError> {
-        let client = redis::Client::open(self.url.as_str()).map_err(failed)?;
+        let at = redacted(&self.url);
+        let unreachable = |err: redis::RedisError| {
+            failed(Unreachable {
+                at: at.clone(),
+                source: err,
+            })
+        };
+        let client = redis::Client::open(self.url.as_str()).map_err(unreachable)?;
+        // One bounded attempt first: the manager retries with backoff, which
+        // would make a Redis that is down cost many seconds to report.
+        let once = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.config.connect_timeout))
+            .set_response_timeout(Some(self.config.response_timeout));
+        let mut probe = client
+            .get_multiplexed_async_connection_with_config(&once)
+            .await
+            .map_err(unreachable)?;
+        check_version(&mut probe, &at).await?;
+        drop(probe);
+        // No retries within a command: while Redis is down each publish
+        // tries to connect once and fails at once (a publisher waiting
+        // through backoff would hold its caller for seconds), and the next
+        // command tries again.
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.config.connect_timeout))
             .set_response_timeout(Some(self.config.response_timeout))
-            .set_max_delay(Duration::from_secs(2));
-        let mut commands = ConnectionManager::new_with_config(client.clone(), manager)
+            .set_number_of_retries(0);
+        let commands = ConnectionManager::new_with_config(client.clone(), manager)
             .await
-            .map_err(failed)?;
-        check_version(&mut commands).await?;
+            .map_err(unreachable)?;
         let inner = Arc::new(Inner {
             client,
             commands,
@@ -214,17 +264,71 @@ fn failed(err: impl std::error::Error + Send + Sync + 'static) -> BackplaneError
     BackplaneError::Failed(Box::new(err))
 }
 
+/// A command's failure, by what it is known to have done: Redis refused it
+/// (an error reply: out of memory, say) or could not be reached, so it did
+/// nothing; or no answer came (a timeout, a connection lost after the
+/// command went out), so Redis may still run it.
+fn failed_command(err: redis::RedisError) -> BackplaneError {
+    let refused = matches!(
+        err.kind(),
+        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+    );
+    match refused || err.is_connection_refusal() {
+        true => failed(err),
+        false => BackplaneError::Unanswered(Box::new(err)),
+    }
+}
+
 /// The server is older than the backplane needs.
 #[derive(Debug, thiserror::Error)]
-#[error("the Redis backplane needs Redis 7.0 or later (for `XADD key <ms>-*`); the server says it is {0:?}")]
-struct OldRedis(String);
+#[error("the Redis backplane needs Redis 7.0 or later (for `XADD key <ms>-*`); the server at {at} says it is {version:?}")]
+struct OldRedis {
+    at: String,
+    version: String,
+}
 
-async fn check_version(commands: &mut ConnectionManager) -> Result<(), BackplaneError> {
+/// Redis could not be reached (or did not answer) when connecting.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to Redis at {at}: {source}")]
+struct Unreachable {
+    /// The URL, its password left out.
+    at: String,
+    source: redis::RedisError,
+}
+
+/// `url` with any password replaced by `***`, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let hidden = match userinfo.contains(':') {
+                true => format!("{user}:***"),
+                false => "***".to_owned(),
+            };
+            format!("{scheme}://{hidden}{}", &rest[userinfo.len()..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+async fn check_version(
+    commands: &mut impl redis::aio::ConnectionLike,
+    at: &str,
+) -> Result<(), BackplaneError> {
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query_async(commands)
         .await
-        .map_err(failed)?;
+        .map_err(|source| {
+            failed(Unreachable {
+                at: at.to_owned(),
+                source,
+            })
+        })?;
     let version = info
         .lines()
         .find_map(|line| line.strip_prefix("redis_version:"))
@@ -237,7 +341,10 @@ async fn check_version(commands: &mut ConnectionManager) -> Result<(), Backplane
         .and_then(|m| m.parse::<u32>().ok());
     match major {
         Some(major) if major >= 7 => Ok(()),
-        _ => Err(failed(OldRedis(version))),
+        _ => Err(failed(OldRedis {
+            at: at.to_owned(),
+            version,
+        })),
     }
 }
 
@@ -259,6 +366,7 @@ impl RedisBackplane {
                 count: 512,
                 connect_timeout: Duration::from_secs(2),
                 response_timeout: Duration::from_secs(2),
+                idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             },
         }
     }
@@ -343,20 +451,35 @@ impl Drop for RedisBackplane {
 impl Backplane for RedisBackplane {
     type Cursor = RedisCursor;
 
-    async fn publish(&self, topic: &str, body: EventBody) -> Result<Arc<str>, BackplaneError> {
+    async fn publish(
+        &self,
+        topic: &str,
+        body: EventBody,
+        key: Option<&str>,
+    ) -> Result<Arc<str>, BackplaneError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(BackplaneError::Closed);
         }
         let mut commands = self.inner.commands.clone();
-        let mut invocation = self.inner.publish.key(self.key(topic));
-        invocation.arg(self.inner.config.history).arg(body.data());
+        let stream = self.key(topic);
+        let mut invocation = self.inner.publish.prepare_invoke();
+        invocation.key(&stream);
+        if let Some(key) = key {
+            invocation.key(protocol::idempotency_key(&stream, key));
+        }
+        let window = self.inner.config.idempotency_window.as_millis().max(1);
+        let config = &self.inner.config;
+        invocation
+            .arg(config.history)
+            .arg(body.data())
+            .arg(window as u64);
         if let Some(name) = body.name() {
             invocation.arg(name);
         }
         let id: String = invocation
             .invoke_async(&mut commands)
             .await
-            .map_err(failed)?;
+            .map_err(failed_command)?;
         Ok(id.into())
     }
 
@@ -452,5 +575,24 @@ impl Backplane for RedisBackplane {
         self.inner.closed.store(true, Ordering::Release);
         self.reader.abort();
         self.inner.topics.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_url_in_a_message_keeps_no_password() {
+        for (url, shown) in [
+            ("redis://127.0.0.1:6379/", "redis://127.0.0.1:6379/"),
+            ("redis://:s3cret@host:6379/0", "redis://:***@host:6379/0"),
+            ("redis://ana:s3cret@host/", "redis://ana:***@host/"),
+            ("rediss://token@host/", "rediss://***@host/"),
+            ("redis://ana:p@ss@host/", "redis://ana:***@host/"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+        }
     }
 }

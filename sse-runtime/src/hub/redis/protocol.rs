@@ -15,12 +15,21 @@ use super::stream_id::StreamId;
 use crate::event::EventBody;
 use crate::hub::backplane::Entry;
 
-/// `KEYS[1]` the stream, `ARGV` the history (for `MAXLEN ~`), the data and,
-/// for a named event, its name. Appends under the stream's epoch and the
-/// next number (`<epoch>-*`); a new stream's first id is `<now>-1`, with
-/// Redis's clock (`XADD <ms>-*` would number a new stream from 0). Returns
-/// the id.
+/// `KEYS[1]` the stream and, for a publish with an idempotency key,
+/// `KEYS[2]` where the key is kept ([`idempotency_key`]); `ARGV` the history
+/// (for `MAXLEN ~`), the data, the key's window in milliseconds and, for a
+/// named event, its name. A key already kept returns the id it was
+/// published with, and nothing is appended; else the event is appended
+/// under the stream's epoch and the next number (`<epoch>-*`; a new
+/// stream's first id is `<now>-1`, with Redis's clock: `XADD <ms>-*` would
+/// number a new stream from 0), and the key kept for its window. Returns
+/// the id. One script: Redis runs it whole, so two publishes with one key
+/// cannot both append, and a refused `XADD` (out of memory) stores nothing.
 pub(super) const PUBLISH: &str = r"
+if KEYS[2] then
+  local prior = redis.call('GET', KEYS[2])
+  if prior then return prior end
+end
 local id
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 if last then
@@ -35,11 +44,22 @@ if not id then
   local now = redis.call('TIME')
   id = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000)) .. '-1'
 end
-if ARGV[3] then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'event', ARGV[3], 'data', ARGV[2])
+local added
+if ARGV[4] then
+  added = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'event', ARGV[4], 'data', ARGV[2])
+else
+  added = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'data', ARGV[2])
 end
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'data', ARGV[2])
+if KEYS[2] then redis.call('SET', KEYS[2], added, 'PX', ARGV[3]) end
+return added
 ";
+
+/// Where a publish's idempotency `key` is kept for the stream `stream`: the
+/// stream's key, a NUL byte, then the key. No topic's stream is named so
+/// unless its name holds a NUL, so the two cannot meet.
+pub(super) fn idempotency_key(stream: &str, key: &str) -> String {
+    format!("{stream}\0{key}")
+}
 
 /// `KEYS[1]` the stream, `ARGV` an id (or `''`) and a count. Returns, in
 /// one step, the first kept id and the last id given (`''` when there is no
