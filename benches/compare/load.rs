@@ -20,7 +20,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
 pub type Conn = Box<dyn Io>;
 
 /// Connects, over TLS when the run is (`crate::tls`).
-async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     match crate::tls::connector() {
@@ -42,18 +42,7 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Runs this benchmark's own binary as the `kind` server.
     pub fn start(kind: &str) -> Self {
-        let exe = std::env::current_exe().expect("own path");
-        // The server gets CPU 0 to itself (the load generator runs on CPU 1).
-        let mut command = match crate::pinning() {
-            true => {
-                let mut command = Command::new("taskset");
-                command.args(["-c", "0"]).arg(exe);
-                command
-            }
-            false => Command::new(exe),
-        };
-        let mut child = command
-            .env(crate::ROLE, kind)
+        let mut child = on_cpu_0(kind)
             .stdout(Stdio::piped())
             .spawn()
             .expect("server starts");
@@ -95,6 +84,40 @@ impl ServerProcess {
             .parse()
             .expect("kB");
         kb * 1024
+    }
+}
+
+/// Another process of this benchmark's own (the competing load), on the
+/// server's core when pinning; killed on drop.
+pub struct Process(Child);
+
+impl Process {
+    pub fn start(role: &str) -> Self {
+        Self(on_cpu_0(role).spawn().expect("starts"))
+    }
+}
+
+/// This benchmark's own binary in `role`, on CPU 0 when pinning: the
+/// server gets that core (the load generator runs on CPU 1), shared only
+/// with what competes for it on purpose.
+fn on_cpu_0(role: &str) -> Command {
+    let exe = std::env::current_exe().expect("own path");
+    let mut command = match crate::pinning() {
+        true => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", "0"]).arg(exe);
+            command
+        }
+        false => Command::new(exe),
+    };
+    command.env(crate::ROLE, role);
+    command
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -315,7 +338,7 @@ fn sent_at(event: &[u8]) -> Option<u64> {
 /// Strips the HTTP head and the chunked framing (or passes a close-delimited
 /// body through).
 #[derive(Default)]
-struct Dechunker {
+pub struct Dechunker {
     head: Vec<u8>,
     state: State,
     /// The response said `content-encoding: gzip`.
@@ -335,7 +358,7 @@ enum State {
 }
 
 impl Dechunker {
-    fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+    pub fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
         while !input.is_empty() {
             match &mut self.state {
                 State::Head => {

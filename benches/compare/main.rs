@@ -16,11 +16,17 @@
 //! `BENCH_POST=1` opens the streams with a `POST` and a small JSON body, as
 //! LLM and MCP clients do, instead of an `EventSource`'s `GET`.
 //!
+//! B1 (`bursts.rs`) is the project against itself: bursts into 10,000
+//! subscribers of a hub with a history, alone and with a CPU-bound process
+//! on the server's core, in memory and (with `BENCH_REDIS=1`) on Redis;
+//! `BENCH_BURST_N` changes the subscribers.
+//!
 //! `BENCH_REDIS=1` compares the project's server with its hub on Redis
 //! Streams against the same server with the in-memory hub, instead of axum:
 //! a `redis-server` of the run's own (no persistence) shares CPU 0 with the
 //! server, and its CPU is reported per delivery too.
 
+mod bursts;
 mod load;
 mod redis;
 mod servers;
@@ -64,6 +70,9 @@ fn main() {
         Ok("project" | "memory") => return servers::project::serve(None),
         Ok("redis") => return servers::project::serve(redis::url()),
         Ok("axum") => return servers::axum_baseline::serve(),
+        Ok(bursts::MEMORY) => return bursts::server::serve(None),
+        Ok(bursts::REDIS) => return bursts::server::serve(redis::url()),
+        Ok(bursts::HOG) => return bursts::hog(),
         _ => {}
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
@@ -104,10 +113,17 @@ fn main() {
         table.extend(report(scenario, &results));
     }
     let [first, second] = servers();
+    let b1 = only.is_empty() || only.split(',').any(|s| s == "B1");
+    if table.is_empty() && b1 {
+        return bursts::scenario();
+    }
     println!("\n| scenario | measure | {first} (median, range) | {second} (median, range) | {first} ÷ {second} | target |");
     println!("|---|---|---|---|---|---|");
     for row in table {
         println!("{row}");
+    }
+    if b1 {
+        bursts::scenario();
     }
 }
 

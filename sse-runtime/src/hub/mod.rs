@@ -647,6 +647,9 @@ impl<R> fmt::Debug for Subscription<R> {
 /// The most events taken from the history per write.
 const BATCH: usize = 64;
 
+/// The batch capacity a caught-up subscriber keeps (more is freed).
+const KEPT_BATCH: usize = 8;
+
 impl<R> Subscription<R> {
     /// Resumes after this event ID instead of the request's `Last-Event-ID`
     /// (for a page that stored the last id it saw and passes it in the URL,
@@ -837,7 +840,15 @@ impl<C: Cursor> Feed for SubscriptionFeed<C> {
         loop {
             let polled = self.cursor.poll_next_batch(cx, &mut self.batch, BATCH);
             match polled {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    // Caught up: a burst's batch (64 entries, 3 KiB) is not
+                    // kept by each of thousands of subscribers once it is
+                    // over; a small one is, for the next few events.
+                    if self.batch.capacity() > KEPT_BATCH {
+                        self.batch = Vec::new();
+                    }
+                    return Poll::Pending;
+                }
                 Poll::Ready(Err(CursorError::Closed)) => return self.finish(Ended::HubClosed),
                 Poll::Ready(Err(CursorError::Lagged { .. })) => {
                     self.counters.lagged();
@@ -923,5 +934,53 @@ impl Future for Serve<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.as_mut().poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_caught_up_subscriber_lets_a_bursts_batch_go() {
+        let backplane = MemoryBackplane::new(100);
+        let cursor = Backplane::subscribe(&backplane, "t", None)
+            .await
+            .unwrap()
+            .cursor;
+        let mut feed = SubscriptionFeed {
+            cursor,
+            filter: None,
+            lagging: Lagging::Close,
+            counters: Arc::new(Counters::new::<()>()),
+            batch: Vec::new(),
+            last_written: None,
+            resumed_after: None,
+            done: None,
+            link: None,
+            waits: 0,
+        };
+        let body = EventBody::text(Some("n"), "x").unwrap();
+        for _ in 0..BATCH {
+            Backplane::publish(&backplane, "t", body.clone(), None)
+                .await
+                .unwrap();
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(Some(frame)) = feed.poll_frame(&mut cx) else {
+            panic!("a batch");
+        };
+        assert_eq!(frame.events, BATCH as u64);
+        assert!(feed.batch.capacity() >= BATCH, "kept while the burst lasts");
+        assert!(feed.poll_frame(&mut cx).is_pending());
+        assert!(feed.batch.capacity() <= KEPT_BATCH, "let go once caught up");
+        Backplane::publish(&backplane, "t", body, None)
+            .await
+            .unwrap();
+        assert!(feed.poll_frame(&mut cx).is_ready());
+        assert!(feed.poll_frame(&mut cx).is_pending());
+        assert!(feed.batch.capacity() > 0, "a small batch is kept");
     }
 }
