@@ -31,8 +31,10 @@
 //! a new one, so it announces nothing; a `leave` is published only once a
 //! person's last connection has been gone for `CHAT_LEAVE_AFTER_MS`
 //! (5,000 by default), and reconnects are spread over 1 to 3 s. Presence is
-//! this instance's: with Redis, a person who comes back on another instance
-//! is announced as leaving by the one they left.
+//! this instance's, and the instance that announced a person announces their
+//! leave: with Redis, a person who comes back on another instance is
+//! announced as leaving by the one they left, and one who resumes on an
+//! instance that never announced them (after a restart) leaves unannounced.
 //!
 //! `POST /send` takes `{"name", "text"}` and an optional client-chosen
 //! `"id"`: a message posted again with the same id (a retry after a timeout)
@@ -178,6 +180,12 @@ impl People {
             name: name.to_owned(),
         }
     }
+
+    /// Runs `f` on the person called `name`, if they are here.
+    fn with<R>(&self, name: &str, f: impl FnOnce(&mut Person) -> R) -> Option<R> {
+        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
+        present.get_mut(name).map(f)
+    }
 }
 
 /// One connection of a person; dropping it may (later) announce their leave.
@@ -207,13 +215,6 @@ impl Presence {
                 .with(&self.name, |person| person.announced = false);
         }
         Some(published)
-    }
-}
-
-impl People {
-    fn with<R>(&self, name: &str, f: impl FnOnce(&mut Person) -> R) -> Option<R> {
-        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
-        present.get_mut(name).map(f)
     }
 }
 
