@@ -51,10 +51,13 @@ fuzz_target!(|input: &[u8]| {
             "the bytes after the header are intact"
         );
     }
-    // Forwarded headers: the same bytes as the values of each header read.
-    let proxies = TrustedProxies::parse(["10.0.0.0/8", "fd00::/8"])
-        .unwrap()
-        .forwarded_headers();
+    // Forwarded headers: the same bytes as the values of each header, read
+    // as either header a proxy may be said to write.
+    let trusted = TrustedProxies::parse(["10.0.0.0/8", "fd00::/8"]).unwrap();
+    let proxies = match choice & 0x80 {
+        0 => trusted.x_forwarded_for(),
+        _ => trusted.forwarded(),
+    };
     let peer: SocketAddr = "10.1.2.3:443".parse().unwrap();
     let text = String::from_utf8_lossy(bytes);
     let mut headers = http::HeaderMap::new();
