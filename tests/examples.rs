@@ -17,7 +17,7 @@ fn every_example_queues_a_reconnect_storm_before_it_accepts() {
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(u32::MAX);
     let want = sse_runtime::server::DEFAULT_BACKLOG.min(cap);
-    for name in ["events", "serialization", "completions", "chat"] {
+    for name in ["events", "serialization", "completions", "chat", "llm"] {
         let example = Example::start(name);
         assert_eq!(example.listen_queue(), want, "{name}");
         example.interrupt();

@@ -51,13 +51,6 @@ fn program(test: &str, name: &str, paths: &[&str]) -> Option<PathBuf> {
     None
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 fn own_dir(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -75,7 +68,7 @@ impl Proxy {
     pub fn nginx(test: &str, upstream: SocketAddr, bind: IpAddr) -> Option<Self> {
         let program = program(test, "nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"])?;
         let dir = own_dir("nginx");
-        let port = free_port();
+        let port = super::free_port();
         let d = dir.display();
         let location = nginx_location();
         let config = format!(
@@ -121,7 +114,7 @@ impl Proxy {
     pub fn haproxy(test: &str, upstream: SocketAddr, source: IpAddr) -> Option<(Self, SocketAddr)> {
         let program = program(test, "haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"])?;
         let dir = own_dir("haproxy");
-        let (v1, v2) = (free_port(), free_port());
+        let (v1, v2) = (super::free_port(), super::free_port());
         let config = format!(
             "global\n\
              \x20   maxconn 256\n\
