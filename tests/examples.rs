@@ -17,7 +17,14 @@ fn every_example_queues_a_reconnect_storm_before_it_accepts() {
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(u32::MAX);
     let want = sse_runtime::server::DEFAULT_BACKLOG.min(cap);
-    for name in ["events", "serialization", "completions", "chat", "llm"] {
+    for name in [
+        "events",
+        "serialization",
+        "completions",
+        "chat",
+        "llm",
+        "axum",
+    ] {
         let example = Example::start(name);
         assert_eq!(example.listen_queue(), want, "{name}");
         example.interrupt();
@@ -227,6 +234,80 @@ async fn chat_announces_a_leave_for_every_join_even_when_clients_leave_at_once()
     }
     assert_eq!((joins, leaves), (QUICK, QUICK));
     drop(watcher);
+    example.interrupt();
+}
+
+#[tokio::test]
+async fn axum_serves_the_route_behind_a_bearer_check_with_cors_for_its_front_end() {
+    use http_body_util::Empty;
+    let example = Example::start("axum");
+    let addr = example.addr;
+    let (status, headers, page) = text(request(addr, get(addr, "/", &[])).await).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.contains("/events"), "{page}");
+
+    // No token, or another: 401, saying which scheme.
+    for token in [None, Some(&b"Bearer nope"[..])] {
+        let extra: Vec<(&str, &[u8])> = token.map(|t| ("authorization", t)).into_iter().collect();
+        let (status, headers, _) = text(request(addr, get(addr, "/events", &extra)).await).await;
+        assert_eq!(status, 401);
+        assert_eq!(headers["www-authenticate"], "Bearer");
+    }
+
+    // The front end's preflight, answered by the CORS layer.
+    let preflight = http::Request::builder()
+        .method("OPTIONS")
+        .uri(format!("http://{addr}/events"))
+        .header("host", addr.to_string())
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .body(Empty::new())
+        .unwrap();
+    let (status, headers, _) = text(request(addr, preflight).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    assert!(headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
+
+    // The stream: typed JSON ticks, one a second, readable from that origin.
+    let token: &[(&str, &[u8])] = &[
+        ("authorization", b"Bearer demo"),
+        ("origin", b"http://localhost:3000"),
+    ];
+    let mut stream =
+        support::http::EventStream::new(request(addr, get(addr, "/events", token)).await);
+    assert_eq!(stream.head.status, 200);
+    assert_eq!(stream.head.headers["content-type"], "text/event-stream");
+    assert_eq!(
+        stream.head.headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let started = Instant::now();
+    assert_eq!(
+        stream.next_block().await.unwrap(),
+        "event: tick\ndata: {\"n\":1}\n\n"
+    );
+    assert_eq!(
+        stream.next_block().await.unwrap(),
+        "event: tick\ndata: {\"n\":2}\n\n"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stream);
     example.interrupt();
 }
 

@@ -86,3 +86,40 @@ async fn a_stream_has_a_span_and_says_when_it_opens_ends_or_is_refused() {
     assert_eq!(recorded.events("stream opened").len(), 2);
     server.stop().await;
 }
+
+/// Sends until its stream ends, with `?`, as handlers do.
+#[sse("/ticks")]
+async fn ticks(session: TicksSession) -> Result<(), sse_runtime::Error> {
+    loop {
+        session.send("tick").await?;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Fails on its own.
+#[sse("/broken")]
+async fn broken(session: BrokenSession) -> Result<(), sse_runtime::Error> {
+    session.send("one").await?;
+    session.close();
+    session.send("two").await
+}
+
+#[tokio::test]
+async fn a_send_that_fails_because_the_client_left_is_not_a_handler_failure() {
+    let recorded = Recorded::default();
+    let _default = tracing::subscriber::set_default(recorded.clone());
+    let server = start(Server::new().route(ticks).route(broken)).await;
+    let mut stream = open(server.addr, "/ticks").await;
+    assert_eq!(stream.next_block().await.unwrap(), "data: tick\n\n");
+    drop(stream);
+    let ended = recorded.wait_for("stream ended").await;
+    assert_eq!(ended.fields["reason"], "client left");
+    assert!(recorded.events("SSE handler failed").is_empty());
+
+    // A handler whose own doing closed its stream still failed.
+    let mut stream = open(server.addr, "/broken").await;
+    assert_eq!(stream.rest().await, "data: one\n\n");
+    let failed = recorded.wait_for("SSE handler failed").await;
+    assert_eq!(failed.fields["error"], "the SSE stream is closed");
+    server.stop().await;
+}

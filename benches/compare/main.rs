@@ -27,6 +27,7 @@
 //! server, and its CPU is reported per delivery too.
 
 mod bursts;
+mod gateway;
 mod load;
 mod redis;
 mod servers;
@@ -266,6 +267,37 @@ const SCENARIOS: &[Scenario] = &[
         what: "a reconnect storm: 10,000 clients connecting at once",
         run: s8,
         measures: STORM,
+    },
+    Scenario {
+        name: "S9",
+        what: "an LLM gateway: 2,000 POST streams, each its own producer, 50 chunks/s x 200 B",
+        run: gateway::s9,
+        measures: &[
+            (
+                "CPU per token (ns)",
+                |m| m.cpu_per_delivery_ns,
+                Some(0.7),
+                true,
+            ),
+            (
+                "time to first token p99 (µs)",
+                |m| m.p99_us,
+                Some(1.0),
+                true,
+            ),
+            (
+                "time to first token p50 (µs)",
+                |m| m.p50_us,
+                Some(1.0),
+                true,
+            ),
+            (
+                "memory per open stream (bytes)",
+                |m| m.memory_per_connection,
+                None,
+                true,
+            ),
+        ],
     },
     Scenario {
         name: "S6",

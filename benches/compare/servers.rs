@@ -119,6 +119,8 @@ pub mod project {
     use sse_runtime::hub::Hub;
     use sse_runtime::{sse, Server};
 
+    use crate::gateway::Chunk;
+
     /// One broadcast event: its data is the payload.
     #[derive(Clone)]
     pub struct Tick(String);
@@ -148,6 +150,26 @@ pub mod project {
     ) -> Result<(), sse_runtime::Error> {
         let _ = subscribe.topic;
         hub.0.subscribe().serve(&session).await?;
+        Ok(())
+    }
+
+    /// S9: one producer per stream, a serde-serialized chunk every 20 ms.
+    #[sse(
+        "/v1/chat/completions",
+        method = "POST",
+        serializer = Json,
+        events(Chunk),
+        handler_grace = "0s"
+    )]
+    async fn gateway(
+        session: GatewaySession,
+        Json(ask): Json<crate::gateway::Ask>,
+    ) -> Result<(), sse_runtime::Error> {
+        let mut tick = tokio::time::interval(crate::gateway::TOKEN_EVERY);
+        for n in 0..ask.tokens {
+            tick.tick().await;
+            session.send(crate::gateway::chunk(n)).await?;
+        }
         Ok(())
     }
 
@@ -183,6 +205,7 @@ pub mod project {
                     let server = Server::new()
                         .with_state(hub)
                         .route($broadcast)
+                        .route(gateway)
                         .route(hot)
                         .fallback(
                             move |request: http::Request<sse_runtime::server::RequestBody>| {
@@ -277,6 +300,24 @@ pub mod axum_baseline {
         Sse::new(events)
     }
 
+    /// S9: what an axum gateway writes, `post(handler) -> Sse<_>`.
+    async fn gateway(
+        axum::Json(ask): axum::Json<crate::gateway::Ask>,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        let ticks = tokio::time::interval(crate::gateway::TOKEN_EVERY);
+        let tokens = tokio_stream::wrappers::IntervalStream::new(ticks)
+            .take(ask.tokens as usize)
+            .map({
+                let mut n = 0;
+                move |_| {
+                    let chunk = crate::gateway::chunk(n);
+                    n += 1;
+                    Ok(Event::default().json_data(chunk).expect("serializes"))
+                }
+            });
+        Sse::new(tokens).keep_alive(KeepAlive::default())
+    }
+
     async fn start(
         State(channel): State<Channel>,
         Query(settings): Query<Publish>,
@@ -299,6 +340,7 @@ pub mod axum_baseline {
             let app = Router::new()
                 .route("/broadcast", get(broadcast_stream).post(broadcast_post))
                 .route("/hot", get(hot))
+                .route("/v1/chat/completions", axum::routing::post(gateway))
                 .route("/start", get(start))
                 .route("/subscribers", get(subscribers))
                 .with_state(channel);

@@ -111,6 +111,20 @@ pub(crate) enum EndReason {
 }
 
 impl EndReason {
+    /// Whether the stream was ended from outside its handler: by its
+    /// client, its connection, the hub or the server, so that a send the
+    /// handler made after it failed through no fault of its own.
+    pub(crate) fn is_from_outside(self) -> bool {
+        matches!(
+            self,
+            Self::ClientLeft
+                | Self::WriteTimeout
+                | Self::SlowConsumer
+                | Self::Shutdown
+                | Self::ShutdownDeadline
+        )
+    }
+
     /// As the "stream ended" event says it.
     pub(crate) fn as_str(self) -> &'static str {
         match self {

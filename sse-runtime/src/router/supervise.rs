@@ -23,6 +23,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use super::shutdown::Shutdown;
 use crate::outbox::{EndReason, Outbox};
 use crate::route::HandlerFuture;
+use crate::Error;
 
 /// How a handler's run ended.
 enum Outcome {
@@ -129,6 +130,18 @@ impl Future for Supervised {
         *this.running = None;
         let reason = match outcome {
             Outcome::Returned(Ok(Ok(()))) => reason(this.outbox, this.draining),
+            // A send that failed because the stream had already ended (the
+            // client left, a write timeout, a slow consumer, shutdown), its
+            // `?` returning the error: how the stream ended, not a failure.
+            Outcome::Returned(Ok(Err(error)))
+                if matches!(error.downcast_ref::<Error>(), Some(Error::Closed))
+                    && this
+                        .outbox
+                        .end_reason()
+                        .is_some_and(EndReason::is_from_outside) =>
+            {
+                reason(this.outbox, this.draining)
+            }
             Outcome::Returned(Ok(Err(error))) => {
                 let error: &dyn std::error::Error = &*error;
                 let route = &**this.route;
