@@ -169,8 +169,13 @@ impl People {
         }
     }
 
+    /// Who is here, locked (poisoned or not: the map stays usable).
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Person>> {
+        self.present.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn arrive(&self, name: &str, room: &Hub<ChatRoute>) -> Presence {
-        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
+        let mut present = self.lock();
         let person = present.entry(name.to_owned()).or_default();
         person.connections += 1;
         person.arrivals += 1;
@@ -183,8 +188,7 @@ impl People {
 
     /// Runs `f` on the person called `name`, if they are here.
     fn with<R>(&self, name: &str, f: impl FnOnce(&mut Person) -> R) -> Option<R> {
-        let mut present = self.present.lock().unwrap_or_else(|e| e.into_inner());
-        present.get_mut(name).map(f)
+        self.lock().get_mut(name).map(f)
     }
 }
 
@@ -239,7 +243,7 @@ impl Drop for Presence {
         tokio::spawn(async move {
             tokio::time::sleep(people.leave_after).await;
             let gone = {
-                let mut present = people.present.lock().unwrap_or_else(|e| e.into_inner());
+                let mut present = people.lock();
                 match present.get(&name) {
                     Some(person) if person.connections == 0 && person.arrivals == arrivals => {
                         present.remove(&name).is_some_and(|person| person.announced)

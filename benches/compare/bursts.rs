@@ -68,18 +68,10 @@ pub mod server {
     }
 
     pub fn serve(redis: Option<String>) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-            socket.bind(([127, 0, 0, 1], 0).into()).expect("bind");
-            let listener = socket
-                .listen(sse_runtime::server::DEFAULT_BACKLOG)
-                .expect("listen");
-            println!("port {}", listener.local_addr().expect("bound").port());
+        // The comparison's servers' runtime and listener: one worker, the
+        // deep backlog, the port announced on stdout.
+        crate::servers::runtime().block_on(async {
+            let listener = crate::servers::listen();
             let hub = match redis {
                 None => Hub::<RoomRoute>::builder().history(super::HISTORY).build(),
                 Some(url) => {
@@ -199,12 +191,7 @@ async fn subscribe(
         let resume = last
             .map(|id| format!("last-event-id: {id}\r\n"))
             .unwrap_or_default();
-        let mut stream = loop {
-            match load::connect(addr).await {
-                Ok(stream) => break stream,
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        };
+        let mut stream = load::connect_retrying(addr).await;
         let request = format!(
             "GET /room HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n{resume}\r\n"
         );

@@ -82,12 +82,7 @@ struct Seen {
 }
 
 async fn client(addr: SocketAddr, tokens: u64, seen: Rc<RefCell<Seen>>) {
-    let mut stream = loop {
-        match load::connect(addr).await {
-            Ok(stream) => break stream,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let mut stream = load::connect_retrying(addr).await;
     let body = serde_json::to_string(&Ask { tokens }).expect("JSON");
     let request = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nhost: bench\r\naccept: application/json\r\n\

@@ -20,7 +20,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
 pub type Conn = Box<dyn Io>;
 
 /// Connects, over TLS when the run is (`crate::tls`).
-pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     match crate::tls::connector() {
@@ -29,6 +29,17 @@ pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
             let name =
                 tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").expect("a name");
             Ok(Box::new(connector.connect(name, tcp).await?))
+        }
+    }
+}
+
+/// Connects, trying again shortly while the connection is refused (a full
+/// accept queue).
+pub async fn connect_retrying(addr: SocketAddr) -> Conn {
+    loop {
+        match connect(addr).await {
+            Ok(stream) => return stream,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
 }
@@ -205,13 +216,7 @@ pub type Shared = Rc<RefCell<Seen>>;
 
 /// Opens a stream: connects, sends the request, and returns the socket.
 pub async fn open(addr: SocketAddr, path: &str) -> Conn {
-    let mut stream = loop {
-        match connect(addr).await {
-            Ok(stream) => break stream,
-            // A full accept queue: try again shortly.
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let mut stream = connect_retrying(addr).await;
     let gzip = match crate::compressing() {
         true => "accept-encoding: gzip\r\n",
         false => "",

@@ -87,7 +87,7 @@ where
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     // The same for both: one worker thread (the load generator has the other core).
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -101,7 +101,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// for thousands of connections opened at once, unless the storm scenario
 /// sets another (`SSE_BENCH_BACKLOG`: axum's `TcpListener::bind` gets tokio's
 /// 1,024).
-fn listen() -> TcpListener {
+pub fn listen() -> TcpListener {
     let backlog = std::env::var("SSE_BENCH_BACKLOG")
         .ok()
         .and_then(|b| b.parse().ok())

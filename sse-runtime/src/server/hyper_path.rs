@@ -161,37 +161,24 @@ impl<Io> Rewind<Io> {
         }
     }
 
-    /// Times a write: progress resets the timeout, waiting past it fails.
-    fn timed(
+    /// Times a write, flush or shutdown: progress (`moved`) resets the
+    /// timeout, waiting past it fails. Flushes count as writes: a TLS
+    /// stream takes a write into its own buffer, and it is its flush that
+    /// waits on the client.
+    fn timed<T>(
         &mut self,
         cx: &mut Context<'_>,
-        written: Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        match written {
-            Poll::Ready(Ok(n)) if n > 0 => self.write_timeout.progressed(),
+        polled: Poll<io::Result<T>>,
+        moved: impl FnOnce(&T) -> bool,
+    ) -> Poll<io::Result<T>> {
+        match &polled {
+            Poll::Ready(Ok(done)) if moved(done) => self.write_timeout.progressed(),
             Poll::Pending if self.write_timeout.expired(cx) => {
                 return Poll::Ready(Err(timed_out()))
             }
             _ => {}
         }
-        written
-    }
-
-    /// Times a flush (or a shutdown) as a write: a TLS stream takes a write
-    /// into its own buffer, and it is its flush that waits on the client.
-    fn timed_flush(
-        &mut self,
-        cx: &mut Context<'_>,
-        flushed: Poll<io::Result<()>>,
-    ) -> Poll<io::Result<()>> {
-        match flushed {
-            Poll::Ready(Ok(())) => self.write_timeout.progressed(),
-            Poll::Pending if self.write_timeout.expired(cx) => {
-                return Poll::Ready(Err(timed_out()))
-            }
-            _ => {}
-        }
-        flushed
+        polled
     }
 }
 
@@ -225,7 +212,7 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Rewind<Io> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.timed(cx, written)
+        self.timed(cx, written, |&n| n > 0)
     }
 
     fn poll_write_vectored(
@@ -234,7 +221,7 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Rewind<Io> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.timed(cx, written)
+        self.timed(cx, written, |&n| n > 0)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -243,11 +230,11 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Rewind<Io> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let flushed = Pin::new(&mut self.inner).poll_flush(cx);
-        self.timed_flush(cx, flushed)
+        self.timed(cx, flushed, |()| true)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let shut = Pin::new(&mut self.inner).poll_shutdown(cx);
-        self.timed_flush(cx, shut)
+        self.timed(cx, shut, |()| true)
     }
 }

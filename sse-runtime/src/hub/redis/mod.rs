@@ -185,35 +185,21 @@ impl RedisBuilder {
     /// can refuse to start before it accepts a connection.
     pub async fn connect(self) -> Result<RedisBackplane, BackplaneError> {
         let at = redacted(&self.url);
-        let unreachable = |err: redis::RedisError| {
-            failed(Unreachable {
-                at: at.clone(),
-                source: err,
-            })
-        };
-        let client = redis::Client::open(self.url.as_str()).map_err(unreachable)?;
-        // One bounded attempt first: the manager retries with backoff, which
-        // would make a Redis that is down cost many seconds to report.
-        let once = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.config.connect_timeout))
-            .set_response_timeout(Some(self.config.response_timeout));
-        let mut probe = client
-            .get_multiplexed_async_connection_with_config(&once)
-            .await
-            .map_err(unreachable)?;
-        check_version(&mut probe, &at).await?;
-        drop(probe);
-        // No retries within a command: while Redis is down each publish
-        // tries to connect once and fails at once (a publisher waiting
-        // through backoff would hold its caller for seconds), and the next
-        // command tries again.
+        let client = redis::Client::open(self.url.as_str()).map_err(unreachable(&at))?;
+        // No retries within a command, the first connection included: a
+        // Redis that is down or frozen is reported after one bounded
+        // attempt, not seconds of backoff; and while Redis is down each
+        // publish tries to connect once and fails at once (a publisher
+        // waiting through backoff would hold its caller), the next command
+        // trying again.
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.config.connect_timeout))
             .set_response_timeout(Some(self.config.response_timeout))
             .set_number_of_retries(0);
-        let commands = ConnectionManager::new_with_config(client.clone(), manager)
+        let mut commands = ConnectionManager::new_with_config(client.clone(), manager)
             .await
-            .map_err(unreachable)?;
+            .map_err(unreachable(&at))?;
+        check_version(&mut commands, &at).await?;
         let inner = Arc::new(Inner {
             client,
             commands,
@@ -296,6 +282,16 @@ struct Unreachable {
     source: redis::RedisError,
 }
 
+/// Reports that the Redis `at` (a redacted URL) could not be reached.
+fn unreachable(at: &str) -> impl Fn(redis::RedisError) -> BackplaneError + '_ {
+    move |source| {
+        failed(Unreachable {
+            at: at.to_owned(),
+            source,
+        })
+    }
+}
+
 /// `url` with any password replaced by `***`, for messages.
 fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -315,20 +311,12 @@ fn redacted(url: &str) -> String {
     }
 }
 
-async fn check_version(
-    commands: &mut impl redis::aio::ConnectionLike,
-    at: &str,
-) -> Result<(), BackplaneError> {
+async fn check_version(commands: &mut ConnectionManager, at: &str) -> Result<(), BackplaneError> {
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query_async(commands)
         .await
-        .map_err(|source| {
-            failed(Unreachable {
-                at: at.to_owned(),
-                source,
-            })
-        })?;
+        .map_err(unreachable(at))?;
     let version = info
         .lines()
         .find_map(|line| line.strip_prefix("redis_version:"))
@@ -467,12 +455,9 @@ impl Backplane for RedisBackplane {
         if let Some(key) = key {
             invocation.key(protocol::idempotency_key(&stream, key));
         }
-        let window = self.inner.config.idempotency_window.as_millis().max(1);
         let config = &self.inner.config;
-        invocation
-            .arg(config.history)
-            .arg(body.data())
-            .arg(window as u64);
+        let window = config.idempotency_window.as_millis().max(1) as u64;
+        invocation.arg(config.history).arg(body.data()).arg(window);
         if let Some(name) = body.name() {
             invocation.arg(name);
         }
